@@ -1,0 +1,98 @@
+# Festival pub ordering backend. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# The mysql extra (mysqlclient, compiled) only when a MySQL/MariaDB database is configured.
+EXTRAS := $(if $(or $(filter mysql%,$(DATABASE_URL)),$(DB_HOST)),--extra mysql,)
+RUN := $(UV) run --frozen $(EXTRAS)
+PYTEST := $(RUN) pytest
+
+.PHONY: help dev serve install test test-unit test-integration test-concurrency test-fast test-api \
+        test-browser test-coverage test-parallel migrate seed reset-db lint format type-check pre-commit ci bench \
+        screenshots
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "uv not found: installing it for this user"
+	@python3 -m pip install --user --quiet uv 2>/dev/null \
+	  || python3 -m pip install --user --quiet --break-system-packages uv 2>/dev/null \
+	  || (curl -LsSf https://astral.sh/uv/install.sh | sh)
+
+install: $(UV) ## install dependencies with uv (adds the mysql extra when DATABASE_URL is MySQL)
+	$(UV) sync --frozen $(EXTRAS)
+
+dev: install ## fresh machine -> running app: migrate, seed menu and tables, demo staff user, serve on 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-1} $(RUN) python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(RUN) python manage.py seed_data
+	DEBUG=$${DEBUG:-1} $(RUN) python manage.py seed_tables
+	DEBUG=$${DEBUG:-1} $(RUN) python manage.py ensure_staff
+	@DEBUG=$${DEBUG:-1} $(RUN) python manage.py show_urls --base http://127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-1} $(RUN) daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+serve: ## serve only (no migrate/seed)
+	$(RUN) daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+test: install ## the whole suite (honours DATABASE_URL / REDIS_URL; CI runs it on MariaDB + Redis)
+	$(PYTEST) -q
+
+test-unit: install ## services, selectors and serializers only (no servers, no browser)
+	$(PYTEST) -q -m "not integration and not concurrency and not browser"
+
+test-integration: install ## tests that start real servers (daphne, fake Discord / PayAction)
+	$(PYTEST) -q -m integration
+
+test-concurrency: install ## races with real threads and processes (meaningful on MariaDB)
+	$(PYTEST) -q -m concurrency
+
+test-fast: install ## everything but slow tests and the browser
+	$(PYTEST) -q -m "not slow and not browser"
+
+test-api: install ## HTTP API tests
+	$(PYTEST) -q tests/api
+
+test-browser: install ## Playwright + Debian chromium end-to-end tests
+	$(PYTEST) -q -m browser
+
+test-coverage: install ## the suite with a coverage report
+	$(PYTEST) -q --cov=ordering --cov=kitchen --cov=payments --cov=config --cov-report=term-missing
+
+test-parallel: install ## the suite on both cores (pytest-xdist)
+	$(PYTEST) -q -n 2 -m "not browser and not concurrency"
+
+migrate: install ## apply migrations
+	$(RUN) python manage.py migrate --noinput
+
+seed: install ## load menu and tables (idempotent)
+	$(RUN) python manage.py seed_data
+	$(RUN) python manage.py seed_tables
+
+reset-db: install ## embedded default only: delete db.sqlite3 and rebuild it
+	@if [ -n "$(DATABASE_URL)$(DB_HOST)" ]; then echo "refusing: reset-db only resets the embedded SQLite"; exit 1; fi
+	rm -f db.sqlite3
+	$(MAKE) migrate seed
+
+lint: install ## ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## ruff format and autofix
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+type-check: install ## mypy
+	$(RUN) mypy ordering kitchen payments config
+
+pre-commit: lint test-fast ## what to run before a commit
+
+ci: ## what CI runs (.ci/run): services, full suite on MariaDB + Redis, fast suite embedded
+	bash .ci/run
+
+bench: install ## benchmarks (bench/README.md); numbers go to docs/benchmarks.md
+	$(RUN) python bench/run_all.py
+
+screenshots: install ## screenshots of the pages into docs/screenshots/ (headless Debian chromium)
+	$(RUN) python bench/screenshots.py

@@ -1,0 +1,101 @@
+"""The one place where every failure becomes the contract's body: {"code", "detail", ...}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from ordering.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+KOREAN_DETAIL = {
+    "not_authenticated": "로그인이 필요합니다.",
+    "authentication_failed": "인증 정보가 올바르지 않습니다.",
+    "permission_denied": "직원만 사용할 수 있습니다.",
+    "not_found": "찾을 수 없습니다.",
+    "method_not_allowed": "허용되지 않는 요청 방식입니다.",
+    "not_acceptable": "지원하지 않는 응답 형식입니다.",
+    "unsupported_media_type": "JSON 본문(Content-Type: application/json)만 받습니다.",
+    "parse_error": "JSON 본문을 읽을 수 없습니다.",
+    "throttled": "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+}
+
+
+def _flatten(detail) -> dict | list | str:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [str(item) for item in detail]
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def error_body(code: str, detail: str, **extra) -> dict:
+    return {"code": code, "detail": detail, **extra}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.body(), status=exc.status_code)
+    if isinstance(exc, Http404):
+        return Response(error_body("not_found", KOREAN_DETAIL["not_found"]), status=404)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return Response(
+            error_body("invalid", "입력값이 올바르지 않습니다.", errors=_flatten(errors)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, exceptions.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        if isinstance(exc, exceptions.Throttled):
+            body = error_body(getattr(exc, "contract_code", "too_many_requests"), KOREAN_DETAIL["throttled"])
+            if exc.wait is not None:
+                body["retry_after"] = int(exc.wait) + 1
+        else:
+            body = error_body(code, KOREAN_DETAIL.get(code, str(exc.detail)))
+        response = Response(body, status=exc.status_code)
+        if getattr(exc, "auth_header", None):
+            response["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        return response
+    if isinstance(exc, OperationalError | InterfaceError | DatabaseError):
+        # A passing database fault: answer quickly with 503 so clients (and PayAction) retry.
+        logger.error("database unavailable: %s", exc, exc_info=exc)
+        return Response(
+            error_body("service_unavailable", "일시적으로 처리할 수 없습니다. 잠시 후 다시 시도해 주세요."),
+            status=503,
+            headers={"Retry-After": "2"},
+        )
+    return None
+
+
+def _json(code: str, detail: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(code, detail), status=status_code, json_dumps_params={"ensure_ascii": False})
+
+
+def handler400(request, exception=None):
+    return _json("bad_request", "잘못된 요청입니다.", 400)
+
+
+def handler403(request, exception=None):
+    return _json("permission_denied", KOREAN_DETAIL["permission_denied"], 403)
+
+
+def handler404(request, exception=None):
+    return _json("not_found", KOREAN_DETAIL["not_found"], 404)
+
+
+def handler500(request):
+    return _json("server_error", "서버 오류가 발생했습니다.", 500)
+
+
+def csrf_failure(request, reason=""):
+    return _json("csrf_failed", "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요.", 403)

@@ -1,0 +1,85 @@
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+
+from config.logging import request_id_var
+
+
+class RequestIdMiddleware:
+    """Tags every log line of a request with its id (X-Request-ID from a proxy, else a new one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        token = request_id_var.set(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over MAX_REQUEST_BODY_BYTES before anything parses them (DRF reads the raw stream)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BODY_BYTES and not request.path.startswith("/admin/"):
+            return JsonResponse(
+                {
+                    "code": "payload_too_large",
+                    "detail": f"요청 본문이 너무 큽니다 (최대 {settings.MAX_REQUEST_BODY_BYTES // 1024}KB).",
+                },
+                status=413,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        return self.get_response(request)
+
+
+class JsonErrorsMiddleware:
+    """API paths answer errors in the contract's JSON body, even with DEBUG on.
+
+    Errors raised in DRF views are already JSON (config.exceptions); this catches what happens outside
+    them: unknown API paths, Django's own 404/405/500 pages, and anything that escaped a view.
+    """
+
+    API_PREFIXES = ("/api/", "/healthz")
+    STATUS_CODES = {
+        400: ("bad_request", "잘못된 요청입니다."),
+        403: ("permission_denied", "직원만 사용할 수 있습니다."),
+        404: ("not_found", "찾을 수 없습니다."),
+        405: ("method_not_allowed", "허용되지 않는 요청 방식입니다."),
+        413: ("payload_too_large", "요청 본문이 너무 큽니다."),
+        500: ("server_error", "서버 오류가 발생했습니다."),
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(self.API_PREFIXES)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, detail = self.STATUS_CODES.get(
+                response.status_code,
+                ("server_error" if response.status_code >= 500 else "error", "요청을 처리할 수 없습니다."),
+            )
+            return JsonResponse(
+                {"code": code, "detail": detail},
+                status=response.status_code,
+                json_dumps_params={"ensure_ascii": False},
+            )
+        return response

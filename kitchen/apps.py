@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KitchenConfig(AppConfig):
+    name = "kitchen"
+    verbose_name = "주방"

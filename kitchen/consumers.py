@@ -1,0 +1,31 @@
+from channels.db import database_sync_to_async
+
+from ordering import events, selectors
+from ordering.consumers import EventConsumer
+from ordering.serializers import FoodSerializer, OrderSerializer
+
+
+@database_sync_to_async
+def _kitchen_snapshot() -> dict:
+    return {
+        "orders": OrderSerializer(selectors.kitchen_open_orders(), many=True).data,
+        "foods": FoodSerializer(selectors.food_list(), many=True).data,
+    }
+
+
+@database_sync_to_async
+def _is_staff(user) -> tuple[bool, bool]:
+    authenticated = bool(user and user.is_authenticated)
+    return authenticated, authenticated and user.is_active and user.is_staff
+
+
+class KitchenConsumer(EventConsumer):
+    """/ws/kitchen/: staff only (session cookie or ?token=)."""
+
+    async def connect(self):
+        authenticated, staff = await _is_staff(self.scope.get("user"))
+        await self.accept()
+        if not staff:
+            return await self.close(code=4403 if authenticated else 4401)
+        await self.join([events.GROUP_KITCHEN, events.GROUP_MENU])
+        await self.send_event("snapshot", **await _kitchen_snapshot())

@@ -1,0 +1,43 @@
+"""Pages of CONTRACT.md section 7. They render a shell; live data comes from the API and the sockets."""
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from ordering import selectors
+from ordering.errors import NotFound
+
+
+@ensure_csrf_cookie
+def table_page(request, table_id):
+    try:
+        table = selectors.table_get(table_id=table_id)
+    except NotFound:
+        return render(request, "ordering/table_missing.html", status=404)
+    return render(request, "ordering/table.html", {"table": table})
+
+
+@staff_member_required(login_url=settings.LOGIN_URL)
+@ensure_csrf_cookie
+def kitchen_page(request):
+    return render(
+        request,
+        "kitchen/board.html",
+        {
+            "warn_minutes": settings.KITCHEN_WARN_MINUTES,
+            "late_minutes": settings.KITCHEN_LATE_MINUTES,
+        },
+    )
+
+
+@staff_member_required(login_url=settings.LOGIN_URL)
+@ensure_csrf_cookie
+def staff_menu_page(request):
+    return render(request, "kitchen/staff_menu.html")
+
+
+@staff_member_required(login_url=settings.LOGIN_URL)
+@ensure_csrf_cookie
+def staff_tables_page(request):
+    return render(request, "kitchen/staff_tables.html")

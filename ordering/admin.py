@@ -1,0 +1,70 @@
+from django.contrib import admin
+
+from ordering.models import Food, Order, OrderItem, Refund, Table
+
+
+@admin.register(Food)
+class FoodAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "price", "sold_out", "stock", "display_order"]
+    list_filter = ["category", "sold_out"]
+    search_fields = ["name"]
+    # Sold-out, stock and price go through /staff/menu/ (ordering.services.food_update) so they are pushed live.
+    readonly_fields = ["sold_out", "stock", "updated_at"]
+
+
+@admin.register(Table)
+class TableAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "created_at"]
+    search_fields = ["name", "id"]
+    readonly_fields = ["id", "created_at"]
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    readonly_fields = ["food", "food_name", "unit_price", "quantity"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    readonly_fields = ["food", "food_name", "unit_price", "quantity", "amount", "reason", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Read-only: orders change only through the services (stock, events and alerts stay consistent)."""
+
+    list_display = [
+        "order_number",
+        "table",
+        "status",
+        "kitchen_status",
+        "payer_name",
+        "total_amount",
+        "refunded_amount",
+        "order_date",
+        "paid_at",
+        "discord_notified",
+    ]
+    list_filter = ["status", "kitchen_status", "discord_notified"]
+    search_fields = ["order_number", "payer_name", "id"]
+    list_select_related = ["table"]
+    inlines = [OrderItemInline, RefundInline]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,121 @@
+"""Reads. Every function here costs a fixed number of queries, whatever the size of the history."""
+
+import uuid
+
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+
+from ordering.errors import NotFound
+from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
+
+SPENT = Sum(F("total_amount") - F("refunded_amount"))
+
+
+def parse_uuid(value, *, code: str, detail: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(detail, code=code) from None
+
+
+def table_not_found() -> NotFound:
+    return NotFound("테이블을 찾을 수 없습니다.", code="table_not_found")
+
+
+def order_not_found() -> NotFound:
+    return NotFound("주문을 찾을 수 없습니다.", code="order_not_found")
+
+
+def food_not_found() -> NotFound:
+    return NotFound("메뉴를 찾을 수 없습니다.", code="food_not_found")
+
+
+# --- foods ------------------------------------------------------------------------------------------
+
+
+def food_list(*, category: str | None = None) -> QuerySet[Food]:
+    foods = Food.objects.all()
+    if category:
+        foods = foods.filter(category=category)
+    return foods
+
+
+def food_get(*, food_id) -> Food:
+    try:
+        return Food.objects.get(pk=int(str(food_id)))
+    except (ValueError, Food.DoesNotExist):
+        raise food_not_found() from None
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+
+def _tab_orders(table_id) -> QuerySet[Order]:
+    """The table's current session: orders not archived by a reset."""
+    return Order.objects.filter(table_id=table_id, archived_at__isnull=True)
+
+
+def table_total_spent(*, table_id) -> int:
+    return _tab_orders(table_id).filter(status=OrderStatus.COMPLETED).aggregate(s=SPENT)["s"] or 0
+
+
+def table_get(*, table_id) -> Table:
+    """The table with `total_spent` of its current session (404 table_not_found)."""
+    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    table = Table.objects.filter(pk=pk).first()
+    if table is None:
+        raise table_not_found()
+    table.total_spent = table_total_spent(table_id=pk)
+    return table
+
+
+def table_list() -> QuerySet[Table]:
+    spent = Sum(
+        F("orders__total_amount") - F("orders__refunded_amount"),
+        filter=Q(orders__status=OrderStatus.COMPLETED, orders__archived_at__isnull=True),
+    )
+    return Table.objects.annotate(total_spent=spent).order_by("name")
+
+
+# --- orders -----------------------------------------------------------------------------------------
+
+
+def with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.select_related("table").prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+        Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+    )
+
+
+def order_get(*, order_id) -> Order:
+    pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
+    order = with_lines(Order.objects.filter(pk=pk)).first()
+    if order is None:
+        raise order_not_found()
+    return order
+
+
+def table_tab_orders(*, table_id) -> list[Order]:
+    """The current session's orders, newest first, cancelled ones left out."""
+    orders = _tab_orders(table_id).exclude(status=OrderStatus.CANCELLED).order_by("-order_date", "-id")
+    return list(with_lines(orders))
+
+
+def order_history(*, table_id=None, limit: int = 50, offset: int = 0) -> tuple[list[Order], int, int]:
+    """(page of orders newest first, total count, total spent) over all orders, archived included."""
+    orders = Order.objects.all()
+    if table_id is not None:
+        orders = orders.filter(table_id=table_id)
+    count = orders.count()
+    spent = orders.filter(status=OrderStatus.COMPLETED).aggregate(s=SPENT)["s"] or 0
+    page = list(with_lines(orders.order_by("-order_date", "-id"))[offset : offset + limit])
+    return page, count, spent
+
+
+def kitchen_open_orders() -> list[Order]:
+    """Open tickets: paid or direct, not served, not archived; oldest ticket (by payment) first."""
+    orders = Order.objects.filter(
+        status=OrderStatus.COMPLETED,
+        kitchen_status__in=[KitchenStatus.QUEUED, KitchenStatus.COOKING],
+        archived_at__isnull=True,
+    ).order_by("paid_at", "id")
+    return list(with_lines(orders))

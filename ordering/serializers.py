@@ -1,0 +1,163 @@
+"""Thin HTTP shapes of CONTRACT.md section 3: input validation and output rendering only."""
+
+from rest_framework import serializers
+
+from ordering.models import Category, Food, KitchenStatus, Order, OrderItem, Refund, Table
+
+MAX_ORDER_LINES = 50
+MAX_QUANTITY = 99
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: "2", 2.5, 2.0 and true are refused rather than coerced."""
+
+    default_error_messages = {"invalid": "정수를 입력해 주세요."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true/false only."""
+
+    default_error_messages = {"invalid": "true 또는 false를 입력해 주세요."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+# --- output -----------------------------------------------------------------------------------------
+
+
+class FoodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Food
+        fields = ["id", "name", "price", "category", "description", "image", "sold_out", "stock"]
+
+
+class TableSerializer(serializers.ModelSerializer):
+    total_spent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Table
+        fields = ["id", "name", "created_at", "total_spent"]
+
+    def get_total_spent(self, table) -> int:
+        return int(getattr(table, "total_spent", 0) or 0)
+
+
+class FoodRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="food_id")
+    name = serializers.CharField(source="food_name")
+    price = serializers.IntegerField(source="unit_price", help_text="주문 당시 가격")
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    food = FoodRefSerializer(source="*")
+    total_price = serializers.IntegerField()
+
+    class Meta:
+        model = OrderItem
+        fields = ["food", "quantity", "total_price"]
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    food = FoodRefSerializer(source="*")
+
+    class Meta:
+        model = Refund
+        fields = ["food", "quantity", "amount", "reason", "created_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    table = serializers.UUIDField(source="table_id")
+    table_name = serializers.CharField(source="table.name")
+    items = OrderItemSerializer(many=True)
+    refunds = RefundSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "order_number",
+            "table",
+            "table_name",
+            "status",
+            "kitchen_status",
+            "payer_name",
+            "total_amount",
+            "refunded_amount",
+            "items",
+            "refunds",
+            "order_date",
+            "paid_at",
+            "expires_at",
+        ]
+
+
+def food_data(food: Food) -> dict:
+    return FoodSerializer(food).data
+
+
+def table_data(table: Table) -> dict:
+    return TableSerializer(table).data
+
+
+def order_data(order: Order) -> dict:
+    return OrderSerializer(order).data
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+class OrderLineInSerializer(serializers.Serializer):
+    food_id = StrictIntegerField(min_value=1)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class OrderLinesField(serializers.ListField):
+    child = OrderLineInSerializer()
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=1, max_length=MAX_ORDER_LINES, allow_empty=False, **kwargs)
+
+    def to_internal_value(self, data):
+        lines = super().to_internal_value(data)
+        merged: dict[int, int] = {}
+        for line in lines:  # repeated food lines are merged into one
+            merged[line["food_id"]] = merged.get(line["food_id"], 0) + line["quantity"]
+        if any(quantity > MAX_QUANTITY for quantity in merged.values()):
+            raise serializers.ValidationError(f"한 메뉴는 최대 {MAX_QUANTITY}개까지 주문할 수 있습니다.")
+        return merged
+
+
+class OrderInSerializer(serializers.Serializer):
+    table_id = serializers.UUIDField()
+    items = OrderLinesField()
+
+
+class FoodPatchSerializer(serializers.Serializer):
+    sold_out = StrictBooleanField(required=False)
+    stock = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
+    price = StrictIntegerField(required=False, min_value=0, max_value=10_000_000)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("sold_out, stock, price 중 하나 이상을 보내 주세요.")
+        return attrs
+
+
+class TableCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=50, allow_blank=False, trim_whitespace=True)
+
+
+class KitchenStatusInSerializer(serializers.Serializer):
+    kitchen_status = serializers.ChoiceField(choices=KitchenStatus.choices)
+
+
+class CategoryQuerySerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False)

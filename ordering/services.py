@@ -1,0 +1,195 @@
+"""Writes of the ordering app. Every rule about stock, prices and a table's tab lives here."""
+
+import secrets
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ordering import events
+from ordering.errors import Conflict, DomainError
+from ordering.models import Food, Order, OrderItem, OrderStatus, Table
+from ordering.selectors import food_get, order_get, table_get, table_not_found
+
+ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def order_number_new(now: datetime | None = None) -> str:
+    """Short, unique, readable over the phone: P + yymmdd + 8 random chars (15 chars)."""
+    day = timezone.localtime(now or timezone.now()).strftime("%y%m%d")
+    return "P" + day + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+
+
+# --- stock ------------------------------------------------------------------------------------------
+
+
+def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
+    """Lock the ordered foods, check them, take their stock. Call inside a transaction.
+
+    Rows are locked in primary-key order so that two orders touching the same foods can never
+    deadlock; every check happens under the lock, so the last units go to exactly one buyer.
+    """
+    ids = sorted(quantities)
+    foods = {food.pk: food for food in Food.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    missing = [food_id for food_id in ids if food_id not in foods]
+    if missing:
+        raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)
+    unavailable = [
+        food.pk
+        for food in foods.values()
+        if food.sold_out or (food.stock is not None and food.stock < quantities[food.pk])
+    ]
+    if unavailable:
+        raise Conflict("품절되었거나 남은 수량이 부족한 메뉴가 있습니다.", code="sold_out", food_ids=unavailable)
+    for food in foods.values():
+        if food.stock is None:
+            continue
+        food.stock -= quantities[food.pk]
+        food.sold_out = food.stock == 0
+        Food.objects.filter(pk=food.pk).update(
+            stock=F("stock") - quantities[food.pk], sold_out=food.sold_out, updated_at=timezone.now()
+        )
+        events.food_updated(food)
+    return foods
+
+
+def stock_release(*, quantities: dict[int, int]) -> None:
+    """Give reserved stock back (expiry, refund of an unserved line). Call inside a transaction."""
+    for food in Food.objects.select_for_update().filter(pk__in=sorted(quantities)).order_by("pk"):
+        if food.stock is None:
+            continue
+        was_empty = food.stock == 0
+        food.stock += quantities[food.pk]
+        fields = {"stock": F("stock") + quantities[food.pk], "updated_at": timezone.now()}
+        if was_empty and food.sold_out:  # sold out because it ran out: available again
+            food.sold_out = False
+            fields["sold_out"] = False
+        Food.objects.filter(pk=food.pk).update(**fields)
+        events.food_updated(food)
+
+
+# --- orders -----------------------------------------------------------------------------------------
+
+
+def order_create_locked(
+    *,
+    table: Table,
+    quantities: dict[int, int],
+    status: str,
+    payer_name: str = "",
+    expected_total: int | None = None,
+    expires_at: datetime | None = None,
+) -> Order:
+    """Reserve stock, freeze prices and write the order. Call inside a transaction.
+
+    Shared by direct orders and pre-orders, so both obey one set of stock and price rules.
+    With `expected_total`, a client total that differs from the server's fails with amount_mismatch.
+    """
+    foods = stock_reserve(quantities=quantities)
+    total = sum(foods[food_id].price * quantity for food_id, quantity in quantities.items())
+    if expected_total is not None and expected_total != total:
+        raise DomainError(
+            "주문 금액이 메뉴 가격과 다릅니다. 장바구니를 새로고침해 주세요.",
+            code="amount_mismatch",
+            expected=total,
+        )
+    now = timezone.now()
+    order = Order.objects.create(
+        order_number=order_number_new(now),
+        table=table,
+        status=status,
+        payer_name=payer_name,
+        total_amount=total,
+        paid_at=now if status == OrderStatus.COMPLETED else None,
+        expires_at=expires_at,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(
+            order=order,
+            food_id=food_id,
+            food_name=foods[food_id].name,
+            unit_price=foods[food_id].price,
+            quantity=quantity,
+        )
+        for food_id, quantity in sorted(quantities.items())
+    )
+    return order
+
+
+def table_for_order(*, table_id) -> Table:
+    table = Table.objects.filter(pk=table_id).first()
+    if table is None:
+        raise table_not_found()
+    return table
+
+
+@transaction.atomic
+def order_place(*, table_id, quantities: dict[int, int]) -> Order:
+    """A direct order: completed at once, a ticket for the kitchen."""
+    table = table_for_order(table_id=table_id)
+    order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
+    order = order_get(order_id=order.pk)
+    events.order_created(order)
+    return order
+
+
+# --- menu -------------------------------------------------------------------------------------------
+
+UNSET = object()
+
+
+@transaction.atomic
+def food_update(*, food_id, sold_out: bool | None = None, stock=UNSET, price: int | None = None) -> Food:
+    """Staff edit of sold-out, stock or price; pushed to every open tab."""
+    food = food_get(food_id=food_id)
+    food = Food.objects.select_for_update().get(pk=food.pk)
+    if stock is not UNSET:
+        if stock == 0:
+            food.sold_out = True
+        elif food.stock == 0 and sold_out is None:
+            food.sold_out = False  # restocked after running out
+        food.stock = stock
+    if sold_out is not None:
+        if sold_out is False and food.stock == 0:
+            raise Conflict("남은 수량이 0개라 판매를 재개할 수 없습니다. 수량을 먼저 늘려 주세요.", code="out_of_stock")
+        food.sold_out = sold_out
+    if price is not None:
+        food.price = price  # past orders keep their frozen unit prices
+    food.save()
+    events.food_updated(food)
+    return food
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+
+def _table_name_new() -> str:
+    return "T-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(5))
+
+
+def table_create(*, name: str | None = None) -> Table:
+    try:
+        with transaction.atomic():
+            table = Table.objects.create(name=name or _table_name_new())
+    except IntegrityError:  # the unique name decides, even between racing requests
+        raise Conflict("같은 이름의 테이블이 이미 있습니다.", code="table_name_taken") from None
+    table.total_spent = 0
+    return table
+
+
+@transaction.atomic
+def table_orders_reset(*, table_id) -> int:
+    """Archive the table's tab: its orders leave the tab and stay in history.
+
+    Pending pre-orders stay on the tab: a deposit may still arrive for them, and a paid order must
+    reach the kitchen board (which leaves archived orders out).
+    """
+    table = table_get(table_id=table_id)
+    archived = (
+        Order.objects.filter(table_id=table.pk, archived_at__isnull=True)
+        .exclude(status=OrderStatus.PRE_ORDER)
+        .update(archived_at=timezone.now())
+    )
+    events.table_reset(table.pk)
+    return archived

@@ -1,0 +1,34 @@
+"""Rate limits on public writes, per client IP and per table. THROTTLE=off turns them all off."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class _Throttle(SimpleRateThrottle):
+    def allow_request(self, request, view):
+        if not settings.THROTTLE_ENABLED:
+            return True
+        return super().allow_request(request, view)
+
+
+class PublicWriteIpThrottle(_Throttle):
+    scope = "public_write_ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PublicWriteTableThrottle(_Throttle):
+    scope = "public_write_table"
+
+    def get_cache_key(self, request, view):
+        table_id = view.kwargs.get("table_id")
+        if table_id is None and isinstance(request.data, dict):
+            table_id = request.data.get("table_id")
+        if not table_id:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": str(table_id)[:64]}
+
+
+class StaffCallThrottle(PublicWriteTableThrottle):
+    scope = "staff_call"

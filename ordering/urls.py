@@ -1,0 +1,15 @@
+from django.urls import path
+
+from ordering import apis
+
+urlpatterns = [
+    path("foods/", apis.FoodListApi.as_view(), name="food-list"),
+    path("foods/<str:food_id>/", apis.FoodDetailApi.as_view(), name="food-detail"),
+    path("tables/", apis.TableListApi.as_view(), name="table-list"),
+    path("tables/create/", apis.TableCreateApi.as_view(), name="table-create"),
+    path("tables/<str:table_id>/", apis.TableDetailApi.as_view(), name="table-detail"),
+    path("tables/<str:table_id>/orders/", apis.TableOrdersApi.as_view(), name="table-orders"),
+    path("tables/<str:table_id>/orders/reset/", apis.TableResetApi.as_view(), name="table-reset"),
+    path("orders/", apis.OrderCreateApi.as_view(), name="order-create"),
+    path("orders/history/", apis.OrderHistoryApi.as_view(), name="order-history"),
+]

@@ -1,0 +1,169 @@
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ordering import selectors
+from ordering.errors import DomainError
+from ordering.schema import ErrorSerializer, error_responses
+from ordering.serializers import OrderSerializer
+from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
+from payments import payaction, services
+from payments.models import PaymentEvent
+from payments.serializers import (
+    OutcomeQuerySerializer,
+    PaymentEventSerializer,
+    PaymentMatchInSerializer,
+    PaymentStatusSerializer,
+    PreOrderInSerializer,
+    PreOrderOutSerializer,
+    RefundInSerializer,
+)
+
+PRE_ORDER_MESSAGE = "선주문이 생성되었습니다. 토스로 이동해 입금해 주세요. 입금자명이 같아야 자동으로 확인됩니다."
+
+
+class PreOrderCreateApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicWriteIpThrottle, PublicWriteTableThrottle]
+
+    @extend_schema(
+        operation_id="orders_pre_order",
+        request=PreOrderInSerializer,
+        responses={201: PreOrderOutSerializer, **error_responses(400, 404, 409, 413, 429)},
+        description="Pay-first order: stock reserved until `expires_at`; pay with the Toss link in `redirect_url`.",
+    )
+    def post(self, request, table_id):
+        table = selectors.table_get(table_id=table_id)
+        data = PreOrderInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.pre_order_create(
+            table_id=table.pk,
+            payer_name=data.validated_data["payer_name"],
+            total_amount=data.validated_data["total_amount"],
+            quantities=data.validated_data["items"],
+        )
+        body = {
+            "order_id": order.pk,
+            "order_number": order.order_number,
+            "redirect_url": services.toss_link(order.total_amount),
+            "message": PRE_ORDER_MESSAGE,
+            "total_amount": order.total_amount,
+            "expires_at": order.expires_at,
+        }
+        return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentStatusApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="orders_payment_status", responses={200: PaymentStatusSerializer, **error_responses(404)}
+    )
+    def get(self, request, order_id):
+        return Response(PaymentStatusSerializer(selectors.order_get(order_id=order_id)).data)
+
+
+class InvalidWebhookKey(DomainError):
+    status_code = 401
+    code = "invalid_webhook_key"
+    detail = "웹훅 키가 올바르지 않습니다."
+
+    def body(self):
+        return {"status": "error", **super().body()}
+
+
+WebhookOk = inline_serializer("WebhookOk", {"status": serializers.CharField()})
+
+
+class PaymentWebhookApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        operation_id="webhook_payment",
+        request=inline_serializer(
+            "PayActionDelivery",
+            {
+                "order_number": serializers.CharField(required=False),
+                "order_status": serializers.CharField(required=False),
+                "transaction_type": serializers.ChoiceField(choices=["deposited", "withdrawn"], required=False),
+                "transaction_name": serializers.CharField(required=False),
+                "amount": serializers.IntegerField(required=False),
+                "transaction_date": serializers.CharField(required=False),
+                "processing_date": serializers.CharField(required=False),
+            },
+        ),
+        responses={
+            200: WebhookOk,
+            400: OpenApiResponse(ErrorSerializer),
+            401: OpenApiResponse(ErrorSerializer, description="invalid_webhook_key"),
+            503: OpenApiResponse(ErrorSerializer, description="webhook_not_configured, or a passing fault"),
+        },
+        description="PayAction deliveries (match or deposit notice). Headers x-webhook-key, x-mall-id, x-trace-id.",
+    )
+    def post(self, request):
+        if not settings.PAYACTION_WEBHOOK_KEY:
+            raise DomainError("결제 웹훅이 설정되지 않았습니다.", code="webhook_not_configured", status=503)
+        if not payaction.webhook_key_valid(request.headers.get("x-webhook-key"), request.headers.get("x-mall-id")):
+            raise InvalidWebhookKey()
+        services.payment_event_handle(raw_body=request.body, trace_id=request.headers.get("x-trace-id"))
+        return Response({"status": "success"})
+
+
+class ConfirmPaymentApi(APIView):
+    @extend_schema(
+        operation_id="orders_confirm_payment",
+        request=None,
+        responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, order_id):
+        return Response(OrderSerializer(services.order_confirm_payment(order_id=order_id)).data)
+
+
+class RefundCreateApi(APIView):
+    @extend_schema(
+        operation_id="orders_refunds_create",
+        request=RefundInSerializer,
+        responses={201: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, order_id):
+        selectors.order_get(order_id=order_id)
+        data = RefundInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_refund(
+            order_id=order_id,
+            quantities=data.validated_data["items"],
+            reason=data.validated_data["reason"].strip(),
+        )
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentListApi(APIView):
+    @extend_schema(
+        operation_id="payments_list",
+        parameters=[OpenApiParameter("outcome", enum=[c for c, _ in PaymentEvent.Outcome.choices], required=False)],
+        responses={200: PaymentEventSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        query = OutcomeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events = PaymentEvent.objects.all()
+        if query.validated_data.get("outcome"):
+            events = events.filter(outcome=query.validated_data["outcome"])
+        return Response(PaymentEventSerializer(events.order_by("-received_at", "-id")[:500], many=True).data)
+
+
+class PaymentMatchApi(APIView):
+    @extend_schema(
+        operation_id="payments_match",
+        request=PaymentMatchInSerializer,
+        responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, event_id):
+        data = PaymentMatchInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.payment_event_match(event_id=event_id, order_id=data.validated_data["order_id"])
+        return Response(OrderSerializer(order).data)

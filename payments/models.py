@@ -1,0 +1,56 @@
+from django.db import models
+
+from ordering.models import Order
+
+
+class PaymentEvent(models.Model):
+    """Every PayAction delivery, as received, with what we made of it."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "입금"
+        WITHDRAWAL = "withdrawal", "출금"
+        MATCH = "match", "매칭 알림"
+        UNKNOWN = "unknown", "알 수 없음"
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", "매칭됨"
+        DUPLICATE = "duplicate", "중복"
+        UNMATCHED = "unmatched", "매칭 안 됨"
+        AMBIGUOUS = "ambiguous", "후보 여러 건"
+        NEEDS_REFUND = "needs_refund", "환불 필요"
+        IGNORED = "ignored", "무시"
+
+    trace_id = models.CharField(max_length=128, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    transaction_name = models.CharField(max_length=100, blank=True, default="")
+    amount = models.BigIntegerField(null=True, blank=True)
+    order_number = models.CharField(max_length=40, blank=True, default="")
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, db_index=True)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_events")
+    transaction_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = verbose_name_plural = "입금 알림"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.transaction_name} {self.amount} ({self.outcome})"
+
+
+class PayActionRegistration(models.Model):
+    """Outbox row: tell PayAction about a pre-order so it can match the deposit by order number."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payaction_registration")
+    created_at = models.DateTimeField(auto_now_add=True)
+    done = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["done", "next_attempt_at"], name="payaction_outbox_idx")]
+
+    def __str__(self) -> str:
+        return f"PayAction 등록 {self.order_id} ({'완료' if self.done else '대기'})"

@@ -1,0 +1,63 @@
+from rest_framework import serializers
+
+from ordering.serializers import OrderLinesField, StrictIntegerField
+from payments.models import PaymentEvent
+
+
+class PreOrderInSerializer(serializers.Serializer):
+    payer_name = serializers.CharField(min_length=1, max_length=20, trim_whitespace=True)
+    total_amount = StrictIntegerField(min_value=0)
+    items = OrderLinesField()
+
+
+class PreOrderOutSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField()
+    order_number = serializers.CharField()
+    redirect_url = serializers.CharField()
+    message = serializers.CharField()
+    total_amount = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+
+
+class PaymentStatusSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField(source="id")
+    order_status = serializers.CharField(source="status")
+    payment_completed = serializers.SerializerMethodField()
+    payer_name = serializers.CharField()
+    total_amount = serializers.IntegerField()
+    paid_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+    def get_payment_completed(self, order) -> bool:
+        return order.status == "completed"
+
+
+class RefundInSerializer(serializers.Serializer):
+    items = OrderLinesField()
+    reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+
+
+class PaymentEventSerializer(serializers.ModelSerializer):
+    order_id = serializers.UUIDField(allow_null=True)
+
+    class Meta:
+        model = PaymentEvent
+        fields = [
+            "id",
+            "trace_id",
+            "kind",
+            "transaction_name",
+            "amount",
+            "outcome",
+            "order_id",
+            "received_at",
+            "raw",
+        ]
+
+
+class PaymentMatchInSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField()
+
+
+class OutcomeQuerySerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=PaymentEvent.Outcome.choices, required=False)

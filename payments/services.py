@@ -1,0 +1,371 @@
+"""Writes of the pay-first flow: pre-orders, PayAction deliveries, expiry, staff payment actions.
+
+Money rules: the server computes every total; a deposit completes exactly one pending pre-order, found
+under row locks, or is kept for staff; a delivery is processed once (unique trace id).
+"""
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from config import outbox
+from ordering import events
+from ordering.errors import Conflict, DomainError
+from ordering.models import Order, OrderStatus, Refund
+from ordering.selectors import order_get, order_not_found, parse_uuid
+from ordering.services import order_create_locked, stock_release, stock_reserve, table_for_order
+from payments import payaction
+from payments.models import PayActionRegistration, PaymentEvent
+
+logger = logging.getLogger(__name__)
+
+Outcome = PaymentEvent.Outcome
+REVIVE_WINDOW = timedelta(hours=24)  # a deposit this late for an expired pre-order still revives it
+
+
+def toss_link(amount: int) -> str:
+    return (
+        f"supertoss://send?amount={amount}&bank={quote(settings.BANK_NAME, safe='')}"
+        f"&accountNo={quote(settings.BANK_ACCOUNT_NO, safe='')}&origin=qr"
+    )
+
+
+def _match_key(payer_name: str, amount: int) -> str:
+    return f"{payer_name}:{amount}"
+
+
+# --- pre-orders -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities: dict[int, int]) -> Order:
+    """A pay-first order: stock reserved now, completed by the deposit, released if never paid."""
+    table = table_for_order(table_id=table_id)
+    now = timezone.now()
+    key = _match_key(payer_name, total_amount)
+    if Order.objects.filter(pending_match_key=key).exists():
+        raise _payer_name_in_use()
+    try:
+        with transaction.atomic():
+            order = order_create_locked(
+                table=table,
+                quantities=quantities,
+                status=OrderStatus.PRE_ORDER,
+                payer_name=payer_name,
+                expected_total=total_amount,
+                expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
+            )
+            # The unique key is the guard against racing requests; the check above only words it nicely.
+            Order.objects.filter(pk=order.pk).update(pending_match_key=key)
+    except IntegrityError:
+        raise _payer_name_in_use() from None
+    if settings.PAYACTION_API_KEY:
+        PayActionRegistration.objects.create(order=order)
+    order = order_get(order_id=order.pk)
+    events.order_created(order)
+    return order
+
+
+def _payer_name_in_use() -> Conflict:
+    return Conflict(
+        "같은 입금자명과 금액의 결제 대기 주문이 이미 있습니다. 입금자명을 조금 바꿔 주세요 (예: 홍길동A).",
+        code="payer_name_in_use",
+    )
+
+
+def _complete(order: Order, *, now: datetime) -> Order:
+    """Mark a locked pre-order (or revived expired one) paid and announce it."""
+    Order.objects.filter(pk=order.pk).update(
+        status=OrderStatus.COMPLETED, paid_at=now, pending_match_key=None, archived_at=None
+    )
+    order = order_get(order_id=order.pk)
+    events.order_paid(order)  # the Discord alert follows from the outbox (status completed)
+    logger.info("order paid", extra={"order_id": str(order.pk), "order_number": order.order_number})
+    return order
+
+
+def _revive(order: Order, *, now: datetime) -> Order | None:
+    """Pay an expired pre-order if its stock can be taken again; None if it cannot."""
+    quantities = {item.food_id: item.quantity for item in order.items.all()}
+    try:
+        with transaction.atomic():
+            stock_reserve(quantities=quantities)
+    except Conflict:
+        return None
+    return _complete(order, now=now)
+
+
+@transaction.atomic
+def pre_orders_expire(*, now: datetime | None = None) -> int:
+    """Cancel unpaid pre-orders past expires_at and give their stock back."""
+    now = now or timezone.now()
+    orders = list(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(status=OrderStatus.PRE_ORDER, expires_at__lte=now)
+        .order_by("pk")[:200]
+    )
+    if not orders:
+        return 0
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.CANCELLED, pending_match_key=None)
+    released: dict[int, int] = {}
+    for order in orders:
+        for item in order.items.all():
+            released[item.food_id] = released.get(item.food_id, 0) + item.quantity
+    stock_release(quantities=released)
+    for order in orders:
+        events.order_updated(order_get(order_id=order.pk))
+    logger.info("pre-orders expired", extra={"count": len(orders)})
+    return len(orders)
+
+
+# --- PayAction deliveries ---------------------------------------------------------------------------
+
+
+class WebhookBodyUnreadable(DomainError):
+    code = "invalid_body"
+    detail = "웹훅 본문을 읽을 수 없습니다."
+
+
+def parse_payaction_date(value) -> datetime | None:
+    """Lenient: with or without offset, 'T' or a space, fractions; no offset means Asia/Seoul."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace(" ", "T", 1).replace("Z", "+00:00")
+    try:
+        parsed = parse_datetime(text) or datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+    return parsed
+
+
+def _int_amount(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEvent:
+    """Store and process one PayAction delivery. A replay of a trace id changes nothing."""
+    trace_id = (trace_id or "").strip()[:128] or "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    try:
+        body = json.loads(raw_body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookBodyUnreadable() from None
+    if not isinstance(body, dict):
+        raise WebhookBodyUnreadable("웹훅 본문은 JSON 객체여야 합니다.")
+    existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _payment_event_process(trace_id=trace_id, body=body)
+    except IntegrityError:
+        # A racing delivery of the same trace id won the insert and did the work.
+        existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _payment_event_process(*, trace_id: str, body: dict) -> PaymentEvent:
+    # The event row goes in first: its unique trace id serialises racing deliveries of one payment.
+    event = PaymentEvent.objects.create(
+        trace_id=trace_id, kind=PaymentEvent.Kind.UNKNOWN, outcome=Outcome.IGNORED, raw=body
+    )
+    now = timezone.now()
+    if "order_number" in body and "transaction_type" not in body:
+        event.kind = PaymentEvent.Kind.MATCH
+        event.order_number = str(body.get("order_number") or "")[:40]
+        event.transaction_at = parse_payaction_date(body.get("processing_date"))
+        if body.get("order_status") == "매칭완료":
+            _match_notice(event, now=now)
+    elif body.get("transaction_type") in ("deposited", "withdrawn"):
+        event.transaction_name = str(body.get("transaction_name") or "")[:100]
+        event.amount = _int_amount(body.get("amount"))
+        event.transaction_at = parse_payaction_date(body.get("transaction_date")) or parse_payaction_date(
+            body.get("processing_date")
+        )
+        if body["transaction_type"] == "withdrawn":
+            event.kind = PaymentEvent.Kind.WITHDRAWAL
+        else:
+            event.kind = PaymentEvent.Kind.DEPOSIT
+            if event.amount is not None and event.amount > 0 and event.transaction_name:
+                _deposit(event, now=now)
+    event.save()
+    logger.info(
+        "payment event",
+        extra={
+            "trace_id": trace_id,
+            "kind": event.kind,
+            "outcome": event.outcome,
+            "order_id": str(event.order_id or ""),
+        },
+    )
+    return event
+
+
+def _match_notice(event: PaymentEvent, *, now: datetime) -> None:
+    order = Order.objects.select_for_update().filter(order_number=event.order_number).first()
+    if order is None:
+        event.outcome = Outcome.UNMATCHED
+        return
+    event.order = order
+    if order.status == OrderStatus.PRE_ORDER:
+        _complete(order, now=now)
+        event.outcome = Outcome.MATCHED
+    elif order.status == OrderStatus.COMPLETED:
+        event.outcome = Outcome.DUPLICATE
+    else:
+        event.outcome = Outcome.MATCHED if _revive(order, now=now) else Outcome.NEEDS_REFUND
+
+
+def _deposit(event: PaymentEvent, *, now: datetime) -> None:
+    name, amount = event.transaction_name.strip(), event.amount
+    # Locked in primary-key order; a racing deposit waits here and then sees the order already paid.
+    pending = list(
+        Order.objects.select_for_update()
+        .filter(status=OrderStatus.PRE_ORDER, payer_name=name, total_amount=amount)
+        .order_by("pk")[:2]
+    )
+    if len(pending) == 1:
+        event.order = pending[0]
+        _complete(pending[0], now=now)
+        event.outcome = Outcome.MATCHED
+        return
+    if len(pending) > 1:
+        event.outcome = Outcome.AMBIGUOUS  # never guessed: staff match it by hand
+        return
+    expired = list(
+        Order.objects.select_for_update()
+        .filter(
+            status=OrderStatus.CANCELLED,
+            payer_name=name,
+            total_amount=amount,
+            expires_at__gte=now - REVIVE_WINDOW,
+        )
+        .order_by("pk")[:2]
+    )
+    if len(expired) == 1:
+        event.order = expired[0]
+        event.outcome = Outcome.MATCHED if _revive(expired[0], now=now) else Outcome.NEEDS_REFUND
+    elif len(expired) > 1:
+        event.outcome = Outcome.AMBIGUOUS
+    else:
+        event.outcome = Outcome.UNMATCHED
+
+
+# --- staff actions ----------------------------------------------------------------------------------
+
+
+def _lock_order(order_id) -> Order:
+    pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
+    order = Order.objects.select_for_update().filter(pk=pk).first()
+    if order is None:
+        raise order_not_found()
+    return order
+
+
+@transaction.atomic
+def order_confirm_payment(*, order_id) -> Order:
+    """Staff confirm a pre-order paid (cash, or a deposit that never came through)."""
+    order = _lock_order(order_id)
+    if order.status != OrderStatus.PRE_ORDER:
+        raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pre_order", order_status=order.status)
+    return _complete(order, now=timezone.now())
+
+
+@transaction.atomic
+def payment_event_match(*, event_id, order_id) -> Order:
+    """Staff attach an unmatched or ambiguous deposit to a pending pre-order of the same amount."""
+    try:
+        pk = int(str(event_id))
+    except ValueError:
+        pk = None
+    event = PaymentEvent.objects.select_for_update().filter(pk=pk).first() if pk else None
+    if event is None:
+        raise DomainError("입금 알림을 찾을 수 없습니다.", code="payment_not_found", status=404)
+    if event.kind != PaymentEvent.Kind.DEPOSIT or event.outcome not in (Outcome.UNMATCHED, Outcome.AMBIGUOUS):
+        raise Conflict("매칭할 수 없는 입금 알림입니다 (이미 처리됨).", code="payment_not_matchable")
+    order = _lock_order(order_id)
+    if order.status != OrderStatus.PRE_ORDER:
+        raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pending")
+    if order.total_amount != event.amount:
+        raise Conflict(
+            "입금액과 주문 금액이 다릅니다.",
+            code="amount_differs",
+            expected=order.total_amount,
+            amount=event.amount,
+        )
+    order = _complete(order, now=timezone.now())
+    PaymentEvent.objects.filter(pk=event.pk).update(outcome=Outcome.MATCHED, order=order, resolved_at=timezone.now())
+    return order
+
+
+@transaction.atomic
+def order_refund(*, order_id, quantities: dict[int, int], reason: str) -> Order:
+    """Refund quantities of a paid order's lines (partial or full). Stock is not given back."""
+    order = _lock_order(order_id)
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict("결제가 끝난 주문만 환불할 수 있습니다.", code="not_paid")
+    ordered = {item.food_id: item for item in order.items.all()}
+    refunded: dict[int, int] = {}
+    for refund in order.refunds.all():
+        refunded[refund.food_id] = refunded.get(refund.food_id, 0) + refund.quantity
+    over = sorted(
+        food_id
+        for food_id, quantity in quantities.items()
+        if food_id not in ordered or quantity > ordered[food_id].quantity - refunded.get(food_id, 0)
+    )
+    if over:
+        raise DomainError("주문한 수량보다 많이 환불할 수 없습니다.", code="over_refund", food_ids=over)
+    amount = 0
+    for food_id, quantity in sorted(quantities.items()):
+        item = ordered[food_id]
+        line = item.unit_price * quantity
+        amount += line
+        Refund.objects.create(
+            order=order,
+            food_id=food_id,
+            food_name=item.food_name,
+            unit_price=item.unit_price,
+            quantity=quantity,
+            amount=line,
+            reason=reason,
+        )
+    Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + amount)
+    order = order_get(order_id=order.pk)
+    events.order_updated(order)
+    logger.info("order refunded", extra={"order_id": str(order.pk), "amount": amount})
+    return order
+
+
+# --- PayAction order registration ---------------------------------------------------------------------
+
+
+def payaction_registrations_dispatch() -> int:
+    if not settings.PAYACTION_API_KEY:
+        return 0
+    due = PayActionRegistration.objects.filter(order__status=OrderStatus.PRE_ORDER).select_related("order")
+
+    def send(registration: PayActionRegistration):
+        return payaction.register_order(registration.order)
+
+    return outbox.dispatch(queryset=due, prefix="", done_field="done", send=send)
