@@ -28,7 +28,8 @@ def test_database_url() -> str | None:
         return f"sqlite:///{connection.settings_dict['NAME']}"
     user = db.get("USER") or "root"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"mysql://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 3306}/{connection.settings_dict['NAME']}"
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 3306
+    return f"mysql://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
 
 
 class Daphne:
@@ -52,7 +53,10 @@ class Daphne:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
