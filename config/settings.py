@@ -1,5 +1,6 @@
 """Settings for the festival pub ordering backend, driven by environment variables (CONTRACT.md section 1)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -110,6 +111,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: take the write lock at BEGIN so concurrent orders queue instead of failing.
     _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     _db["OPTIONS"].setdefault("timeout", 20)
+    # A file, not :memory:, so that servers started by the tests (daphne subprocesses) share it.
+    _db.setdefault("TEST", {})
+    _db["TEST"].setdefault("NAME", str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3"))
     _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

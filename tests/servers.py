@@ -94,3 +94,6 @@ class Daphne:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+test_database_url.__test__ = False  # a helper, not a test, even when imported into a test module
