@@ -50,18 +50,21 @@ def test_an_order_placed_on_one_process_reaches_a_socket_held_by_another():
         "THROTTLE": "off",
         "BACKGROUND_JOBS": "0",
     }
-    with Daphne(env=env) as first, Daphne(env=env) as second:
-        with ws_connect(f"{second.ws_url}/ws/tables/{table.pk}/", open_timeout=5) as socket:
-            snapshot = json.loads(socket.recv(timeout=5))
-            assert snapshot["type"] == "snapshot" and snapshot["orders"] == []
+    with (
+        Daphne(env=env) as first,
+        Daphne(env=env) as second,
+        ws_connect(f"{second.ws_url}/ws/tables/{table.pk}/", open_timeout=5) as socket,
+    ):
+        snapshot = json.loads(socket.recv(timeout=5))
+        assert snapshot["type"] == "snapshot" and snapshot["orders"] == []
 
-            response = requests.post(
-                f"{first.url}/api/orders/",
-                json={"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]},
-                timeout=5,
-            )
-            assert response.status_code == 201, response.text
+        response = requests.post(
+            f"{first.url}/api/orders/",
+            json={"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]},
+            timeout=5,
+        )
+        assert response.status_code == 201, response.text
 
-            event = json.loads(socket.recv(timeout=5))
-            assert event["type"] == "order.created"
-            assert event["order"]["id"] == response.json()["id"]
+        event = json.loads(socket.recv(timeout=5))
+        assert event["type"] == "order.created"
+        assert event["order"]["id"] == response.json()["id"]
