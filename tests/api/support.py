@@ -1,0 +1,49 @@
+"""Helpers shared by tests/api, tests/services and tests/concurrency."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from kitchen.models import StaffCall
+from ordering.models import Food, Order, OrderItem, Table
+
+IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def db_state() -> dict:
+    """Every row a request of the ordering core could write, to assert that a refused one wrote nothing."""
+    return {
+        "orders": list(Order.objects.order_by("pk").values()),
+        "items": list(OrderItem.objects.order_by("pk").values()),
+        "foods": list(Food.objects.order_by("pk").values()),
+        "tables": list(Table.objects.order_by("pk").values()),
+        "staff_calls": list(StaffCall.objects.order_by("pk").values()),
+    }
+
+
+class EventRecorder:
+    """A test channel in groups of the channel layer: what a kitchen screen or table tab would receive."""
+
+    def __init__(self):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+
+    def subscribe(self, *groups: str) -> "EventRecorder":
+        for group in groups:
+            async_to_sync(self.layer.group_add)(group, self.channel)
+        return self
+
+    def drain(self) -> list[dict]:
+        """The events received so far (the `event` of each envelope), without waiting for more."""
+        return async_to_sync(self._drain)()
+
+    async def _drain(self) -> list[dict]:
+        received = []
+        # Only receive what is queued: the in-memory layer's receive() would wait forever on an empty queue.
+        queue = self.layer.channels.get(self.channel)
+        while queue is not None and not queue.empty():
+            envelope = await self.layer.receive(self.channel)
+            received.append(envelope["event"])
+        return received
+
+    def types(self) -> list[str]:
+        return [event["type"] for event in self.drain()]

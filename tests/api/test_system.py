@@ -1,0 +1,71 @@
+"""GET /healthz, the OpenAPI schema and Swagger UI, and the JSON error body outside views."""
+
+import pytest
+
+from tests.api.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(api):
+    response = api.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_openapi_schema_describes_the_ordering_endpoints(api):
+    response = api.get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    for path in [
+        "/api/foods/",
+        "/api/foods/{food_id}/",
+        "/api/tables/",
+        "/api/tables/create/",
+        "/api/tables/{table_id}/",
+        "/api/tables/{table_id}/orders/",
+        "/api/tables/{table_id}/orders/reset/",
+        "/api/tables/{table_id}/call-staff/",
+        "/api/orders/",
+        "/api/orders/history/",
+        "/api/kitchen/orders/",
+        "/api/orders/{order_id}/kitchen-status/",
+        "/api/auth/token/",
+    ]:
+        assert path in paths, path
+    assert set(paths["/api/foods/{food_id}/"]) >= {"get", "patch"}
+    assert "delete" in paths["/api/tables/{table_id}/orders/reset/"]
+
+
+def test_openapi_schema_default_format(api):
+    response = api.get("/api/schema/")
+
+    assert response.status_code == 200
+    assert b"openapi: 3" in response.content
+
+
+def test_swagger_ui(api):
+    response = api.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert b"/api/schema/" in response.content
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("get", "/api/no-such-thing/", 404, "not_found"),
+        ("get", "/api/foods", 404, "not_found"),  # no slash: JSON 404, never a redirect
+        ("delete", "/api/foods/", 405, "method_not_allowed"),
+        ("put", "/api/orders/", 405, "method_not_allowed"),
+    ],
+)
+def test_api_errors_outside_views_are_json(api, method, path, status, code):
+    response = getattr(api, method)(path)
+
+    assert_error(response, status, code)
