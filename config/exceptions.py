@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -35,6 +35,9 @@ def _flatten(detail) -> dict | list | str:
     return str(detail)
 
 
+CSRF_FAILED_DETAIL = "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요."
+
+
 def error_body(code: str, detail: str, **extra) -> dict:
     return {"code": code, "detail": detail, **extra}
 
@@ -46,6 +49,9 @@ def exception_handler(exc, context):
         return Response(error_body("not_found", KOREAN_DETAIL["not_found"]), status=404)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # DRF's session check: a staff member with a stale page, not a non-staff user.
+        return Response(error_body("csrf_failed", CSRF_FAILED_DETAIL), status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
@@ -66,6 +72,14 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(int(exc.wait) + 1)
         return response
+    if isinstance(exc, DataError | OverflowError):
+        # A value the database cannot hold (a number out of range): the input's fault, never a passing
+        # one, so not a 503 that PayAction or a phone would retry forever.
+        logger.warning("value out of range", extra={"error": type(exc).__name__})
+        return Response(
+            error_body("value_out_of_range", "처리할 수 없는 값이 포함되어 있습니다."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, OperationalError | InterfaceError | DatabaseError):
         # A passing database fault: answer quickly with 503 so clients (and PayAction) retry.
         logger.error("database unavailable: %s", exc, exc_info=exc)
@@ -98,4 +112,4 @@ def handler500(request):
 
 
 def csrf_failure(request, reason=""):
-    return _json("csrf_failed", "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요.", 403)
+    return _json("csrf_failed", CSRF_FAILED_DETAIL, 403)

@@ -1,3 +1,5 @@
+import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -5,18 +7,38 @@ from django.http import JsonResponse
 
 from config.logging import request_id_var
 
+access_logger = logging.getLogger("config.access")
+
 
 class RequestIdMiddleware:
-    """Tags every log line of a request with its id (X-Request-ID from a proxy, else a new one)."""
+    """Tags every log line of a request with its id (X-Request-ID from a proxy, else a new one).
+
+    With ACCESS_LOG on (the default with LOG_FORMAT=json, where daphne's plain-text access log is
+    off), it also logs one "request" line per request: method, path (never the query string, which
+    may carry a token), status and duration.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        request.request_id = rid  # for django.request's error lines, logged after this middleware returns
         token = request_id_var.set(rid)
+        started = time.monotonic()
         try:
             response = self.get_response(request)
+            if settings.ACCESS_LOG:
+                access_logger.log(
+                    logging.DEBUG if request.path == "/healthz" else logging.INFO,  # probed every few seconds
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    },
+                )
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = rid

@@ -27,6 +27,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=["http://localho
 
 INSTALLED_APPS = [
     "daphne",
+    # Before django.contrib.auth: kitchen's createsuperuser (no email needed with --noinput) wins.
+    "ordering",
+    "kitchen",
+    "payments",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -38,9 +42,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
-    "ordering",
-    "kitchen",
-    "payments",
 ]
 
 MIDDLEWARE = [
@@ -101,10 +102,17 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     # READ COMMITTED: locking reads see the latest committed row; fewer gap locks under load.
     _db["OPTIONS"].setdefault("isolation_level", "read committed")
     _db["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+    # A database that is down or hung must cost a request seconds, not forever: a fast 503 instead.
+    # read/write bound one wait for the server (not a whole query); this app's queries take milliseconds.
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    _db["OPTIONS"].setdefault("read_timeout", env.int("DB_READ_TIMEOUT", default=10))
+    _db["OPTIONS"].setdefault("write_timeout", env.int("DB_WRITE_TIMEOUT", default=10))
     _db.setdefault("TEST", {})
     _db["TEST"].setdefault("CHARSET", "utf8mb4")
     _db["TEST"].setdefault("COLLATION", "utf8mb4_unicode_ci")
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # 0 under ASGI (Django's advice): sync code runs in changing threads, so persistent connections
+    # pile up idle instead of being reused.
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
@@ -223,28 +231,45 @@ KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
+# Outboxes (config/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
+# one; a claimed row is held this long before another process may take it over (longer than any call).
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=30.0)
 
 # --- Production hardening -------------------------------------------------------------------------
+# `manage.py check --deploy` is clean with DEBUG=0, SECURE_SSL_REDIRECT=1 and SECURE_HSTS_SECONDS set
+# (tests/deploy, docs/operations.md). TLS ends at the proxy in front (nginx, a tunnel), which must set
+# X-Forwarded-Proto on every request it forwards: that header is how Django knows a request was https.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    # Container health checks call http://127.0.0.1:8000/healthz from inside: never redirect them.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-    SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging --------------------------------------------------------------------------------------
-LOG_FORMAT = env.str("LOG_FORMAT", default="text")
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# One line per event on stderr (the container's log). LOG_FORMAT=json in production: one JSON object a
+# line with request_id and the event's fields (order_id, trace_id, event_type, ...); secrets masked.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+# One "request" line per HTTP request from the app (config.middleware). On with JSON logs, where the
+# container runs daphne without its plain-text access log (docker/entrypoint.sh).
+ACCESS_LOG = env.bool("ACCESS_LOG", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s%(extra_fields)s"},
+        "text": {
+            "()": "config.logging.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s%(extra_fields)s",
+        },
         "json": {"()": "config.logging.JsonFormatter"},
     },
     "handlers": {

@@ -5,6 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from kitchen.selectors import table_qr_list
 from ordering import selectors
 from ordering.errors import NotFound
 
@@ -40,4 +41,5 @@ def staff_menu_page(request):
 @staff_member_required(login_url=settings.LOGIN_URL)
 @ensure_csrf_cookie
 def staff_tables_page(request):
-    return render(request, "kitchen/staff_tables.html")
+    tables = table_qr_list(base_url=request.build_absolute_uri("/"))
+    return render(request, "kitchen/staff_tables.html", {"tables": tables})

@@ -86,6 +86,8 @@ def order_paid(order: Order) -> None:
 
 
 def order_updated(order: Order) -> None:
+    if order.archived_at is not None:
+        return  # reset off the tab and the board (table.reset); a late change must not bring it back
     broadcast([table_group(order.table_id), GROUP_KITCHEN], "order.updated", order=order_data(order))
 
 

@@ -1,5 +1,6 @@
 """Writes of the ordering app. Every rule about stock, prices and a table's tab lives here."""
 
+import logging
 import secrets
 from datetime import datetime
 
@@ -11,6 +12,8 @@ from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Food, Order, OrderItem, OrderStatus, Table
 from ordering.selectors import food_get, order_get, table_get, table_not_found
+
+logger = logging.getLogger(__name__)
 
 ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -131,6 +134,15 @@ def order_place(*, table_id, quantities: dict[int, int]) -> Order:
     order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
     order = order_get(order_id=order.pk)
     events.order_created(order)
+    logger.info(
+        "order created",
+        extra={
+            "order_id": str(order.pk),
+            "order_number": order.order_number,
+            "table_id": str(table.pk),
+            "event_type": "order.created",
+        },
+    )
     return order
 
 

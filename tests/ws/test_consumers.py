@@ -251,3 +251,25 @@ async def test_an_event_raised_while_the_snapshot_is_read_is_not_lost():
     assert order.json()["id"] in seen
     assert await sync_to_async(Order.objects.count)() == 1
     await communicator.disconnect()
+
+
+async def test_a_change_to_an_order_archived_by_a_reset_does_not_bring_it_back_on_screens():
+    table = await sync_to_async(TableFactory)()
+    food = await sync_to_async(FoodFactory)()
+    token = await staff_token()
+    order = await call_api(
+        "post", "/api/orders/", {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]}
+    )
+    await call_api("delete", f"/api/tables/{table.pk}/orders/reset/", token=token)
+    tab, _ = await connect(f"/ws/tables/{table.pk}/")
+    kitchen, _ = await connect(f"/ws/kitchen/?token={token}")
+
+    response = await call_api(
+        "patch", f"/api/orders/{order.json()['id']}/kitchen-status/", {"kitchen_status": "cooking"}, token
+    )
+
+    assert response.status_code == 200
+    assert await tab.receive_nothing(timeout=0.3)
+    assert await kitchen.receive_nothing(timeout=0.3)
+    await tab.disconnect()
+    await kitchen.disconnect()

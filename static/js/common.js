@@ -1,0 +1,293 @@
+// Shared by every page: fetch with CSRF and the contract's {code, detail} errors, a live socket
+// with reconnect and backoff, a connection indicator, small DOM and formatting helpers.
+
+export const KITCHEN_LABEL = { queued: "대기", cooking: "조리중", served: "서빙완료" };
+export const STATUS_LABEL = { pre_order: "입금 확인 중", completed: "주문 완료", cancelled: "취소됨" };
+
+// --- HTTP -------------------------------------------------------------------------------------------
+
+export function cookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const data = body && typeof body === "object" ? body : {};
+    super(data.detail || `요청을 처리하지 못했습니다 (${status}).`);
+    this.status = status;
+    this.code = data.code || `http_${status}`;
+    this.detail = this.message;
+    this.body = data;
+  }
+}
+
+/** JSON request to the API; resolves to the body, rejects with ApiError (network faults: status 0). */
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken");
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { code: "network_error", detail: "서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요." });
+  }
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    if (response.status === 401 || (response.status === 403 && data?.code === "not_authenticated")) {
+      data = { code: "not_authenticated", detail: "로그인이 필요합니다. 다시 로그인해 주세요." };
+    }
+    throw new ApiError(response.status, data);
+  }
+  return data;
+}
+
+// --- live socket ------------------------------------------------------------------------------------
+
+const PING_EVERY_MS = 25_000;
+const SILENCE_LIMIT_MS = 60_000; // no message (not even a pong) this long: the link is dead
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+const LOST_NOTICE_AFTER_MS = 2_500;
+
+/**
+ * Keep a socket to `path` open for the life of the page.
+ * onMessage(msg) gets every server message; on each (re)connect the server sends a fresh snapshot,
+ * which the page must render from (events are at-most-once).
+ * onState(state, info): "connecting" | "open" | "waiting" (info.retryInMs) | "denied" | "missing".
+ */
+export function connectLive(path, { onMessage, onState = () => {} }) {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+  let socket = null;
+  let attempt = 0;
+  let retryTimer = null;
+  let pingTimer = null;
+  let lastHeard = 0;
+  let stopped = false;
+
+  function open() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (stopped) return;
+    onState("connecting", { attempt });
+    socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      lastHeard = Date.now();
+      clearInterval(pingTimer);
+      pingTimer = setInterval(keepAlive, PING_EVERY_MS / 5);
+    });
+    socket.addEventListener("message", (event) => {
+      lastHeard = Date.now();
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (msg.type === "snapshot") {
+        attempt = 0; // a full snapshot means the link works: next drop starts the backoff again
+        onState("open", {});
+      }
+      if (msg.type !== "pong") onMessage(msg);
+    });
+    socket.addEventListener("close", (event) => {
+      clearInterval(pingTimer);
+      socket = null;
+      if (stopped) return;
+      if (event.code === 4404) return onState("missing", {});
+      if (event.code === 4401 || event.code === 4403) {
+        onState("denied", { code: event.code });
+        retryTimer = setTimeout(open, BACKOFF_MAX_MS); // the session may come back (login in another tab)
+        return;
+      }
+      schedule();
+    });
+  }
+
+  let lastPing = 0;
+  function keepAlive() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    if (now - lastHeard > SILENCE_LIMIT_MS) {
+      socket.close(); // half-open link: close and reconnect
+      return;
+    }
+    if (now - lastPing >= PING_EVERY_MS) {
+      lastPing = now;
+      socket.send(JSON.stringify({ type: "ping" }));
+    }
+  }
+
+  function schedule() {
+    const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+    const delay = Math.round(exp * (0.8 + Math.random() * 0.4)); // jitter: screens do not return in lockstep
+    attempt += 1;
+    onState("waiting", { retryInMs: delay, attempt });
+    retryTimer = setTimeout(open, delay);
+  }
+
+  function retryNow() {
+    if (!stopped && !socket && retryTimer) {
+      attempt = 0;
+      open();
+    }
+  }
+  window.addEventListener("online", retryNow);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") retryNow();
+  });
+
+  open();
+  return {
+    send(msg) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg));
+    },
+    close() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      clearInterval(pingTimer);
+      if (socket) socket.close();
+    },
+  };
+}
+
+/** Show the socket state in `element` (data-state drives the colour; text for people). */
+export function liveIndicator(element) {
+  let countdown = null;
+  let wasOpen = false;
+  let lostTimer = null;
+  return function show(state, info = {}) {
+    clearInterval(countdown);
+    element.dataset.state = state;
+    document.body.dataset.live = state;
+    // After a drop the screen may be stale until the next snapshot: say so (body.live-lost), but only
+    // when it lasts; a phone waking up reconnects within a second.
+    if (state === "open") {
+      wasOpen = true;
+      clearTimeout(lostTimer);
+      lostTimer = null;
+      document.body.classList.remove("live-lost");
+    } else if (wasOpen && !lostTimer) {
+      lostTimer = setTimeout(() => document.body.classList.add("live-lost"), LOST_NOTICE_AFTER_MS);
+    }
+    const label = element.querySelector(".live-label") || element;
+    if (state === "open") label.textContent = "실시간 연결됨";
+    else if (state === "connecting") label.textContent = info.attempt ? "다시 연결 중…" : "연결 중…";
+    else if (state === "denied") label.textContent = "로그인이 필요합니다";
+    else if (state === "missing") label.textContent = "테이블을 찾을 수 없습니다";
+    else if (state === "waiting") {
+      const until = Date.now() + info.retryInMs;
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+        label.textContent = `연결 끊김 · ${left}초 후 재시도`;
+      };
+      tick();
+      countdown = setInterval(tick, 500);
+    }
+  };
+}
+
+// --- DOM --------------------------------------------------------------------------------------------
+
+/** h("button", {class: "btn", onclick: fn, dataset: {id: 1}}, "text", child) */
+export function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "style") node.setAttribute("style", value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Replace the children of `node`, skipping null/false (like h does). */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+const TOASTS_KEPT = 3;
+
+export function toast(message, kind = "info", ms = 4500) {
+  const box = document.getElementById("toasts");
+  if (!box) return;
+  const item = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  box.append(item);
+  while (box.children.length > TOASTS_KEPT) box.firstElementChild.remove();
+  raiseToTop(box);
+  setTimeout(() => {
+    item.classList.add("leaving");
+    setTimeout(() => {
+      item.remove();
+      if (!box.children.length && box.hidePopover && box.matches(":popover-open")) box.hidePopover();
+    }, 300);
+  }, ms);
+}
+
+/** showModal() that keeps the toasts visible above the new dialog. */
+export function openModal(dialog) {
+  if (!dialog.open) dialog.showModal();
+  const box = document.getElementById("toasts");
+  if (box && box.children.length) raiseToTop(box);
+}
+
+/** An open modal <dialog> sits in the top layer; re-entering it last keeps the toasts above the dialog. */
+function raiseToTop(box) {
+  if (!box.showPopover) return; // no popover support: a plain fixed box, below any open dialog
+  if (box.matches(":popover-open")) box.hidePopover();
+  box.showPopover();
+}
+
+// --- formatting -------------------------------------------------------------------------------------
+
+export function won(amount) {
+  return `${Number(amount || 0).toLocaleString("ko-KR")}원`;
+}
+
+export function clock(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return date.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+/** "m:ss" or "h:mm:ss" for a duration in ms. */
+export function duration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+export function itemsText(order) {
+  return order.items.map((item) => `${item.food.name} ${item.quantity}`).join(", ");
+}

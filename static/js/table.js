@@ -1,0 +1,767 @@
+// /t/{table_id}/: the customer's tab. Menu with live sold-out, cart, direct and pay-first orders,
+// live payment and kitchen status from /ws/tables/{table_id}/.
+import {
+  $,
+  ApiError,
+  api,
+  clock,
+  connectLive,
+  duration,
+  fill,
+  h,
+  KITCHEN_LABEL,
+  liveIndicator,
+  openModal,
+  toast,
+  won,
+} from "./common.js";
+
+const app = $("#app");
+const tableId = app.dataset.tableId;
+const CART_KEY = `cart:${tableId}`;
+const PAY_KEY = `pay:${tableId}`;
+
+const state = {
+  table: { id: tableId, name: app.dataset.tableName, total_spent: 0 },
+  foods: new Map(), // id -> Food
+  orders: new Map(), // id -> Order
+  cart: new Map(), // food id -> quantity
+  tab: "menu",
+  snapshotSeen: false,
+  sheet: "cart", // cart | payer | paying
+  payingOrderId: null,
+  payStatus: {}, // order id -> status, for orders the tab no longer lists
+  busy: false,
+  error: "",
+};
+// redirect_url and message of this phone's pre-orders (the order itself carries neither)
+const payLinks = load(PAY_KEY, {});
+for (const [id, link] of Object.entries(payLinks)) {
+  if (!link.expires_at || Date.parse(link.expires_at) < Date.now() - 86_400_000) delete payLinks[id];
+}
+
+function load(key, fallback) {
+  try {
+    return JSON.parse(localStorage.getItem(key)) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function save(key, value) {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // private mode: the cart simply does not survive a reload
+  }
+}
+
+for (const [id, quantity] of load(CART_KEY, [])) state.cart.set(Number(id), Number(quantity));
+
+// --- state changes ----------------------------------------------------------------------------------
+
+function setFoods(foods) {
+  state.foods = new Map(foods.map((food) => [food.id, food]));
+}
+
+function upsertOrder(order) {
+  state.orders.set(order.id, order);
+}
+
+function saveCart() {
+  save(CART_KEY, [...state.cart.entries()]);
+}
+
+/** Drop sold-out foods from the cart and trim quantities to the stock left; tell the customer. */
+function reconcileCart({ quiet = false } = {}) {
+  if (!state.foods.size) return;
+  const notes = [];
+  for (const [id, quantity] of state.cart) {
+    const food = state.foods.get(id);
+    if (!food || food.sold_out) {
+      state.cart.delete(id);
+      if (food) notes.push(`${food.name} 품절`);
+    } else if (food.stock !== null && quantity > food.stock) {
+      state.cart.set(id, food.stock);
+      notes.push(`${food.name} ${food.stock}개만 남음`);
+    }
+  }
+  saveCart();
+  if (notes.length && !quiet) toast(`장바구니를 바꿨어요: ${notes.join(", ")}`, "warn", 6000);
+}
+
+function cartLines() {
+  return [...state.cart.entries()]
+    .map(([id, quantity]) => ({ food: state.foods.get(id), quantity }))
+    .filter((line) => line.food);
+}
+
+function cartTotal() {
+  return cartLines().reduce((sum, line) => sum + line.food.price * line.quantity, 0);
+}
+
+function cartCount() {
+  return cartLines().reduce((sum, line) => sum + line.quantity, 0);
+}
+
+function changeCart(foodId, delta) {
+  const food = state.foods.get(foodId);
+  if (!food) return;
+  const current = state.cart.get(foodId) || 0;
+  let next = Math.max(0, Math.min(99, current + delta));
+  if (delta > 0 && (food.sold_out || (food.stock !== null && next > food.stock))) {
+    toast(food.sold_out ? `${food.name}은(는) 품절이에요.` : `${food.name}은(는) ${food.stock}개 남았어요.`, "warn");
+    next = current;
+  }
+  if (next === 0) state.cart.delete(foodId);
+  else state.cart.set(foodId, next);
+  saveCart();
+  renderFoods();
+  renderCart();
+}
+
+function sortedOrders() {
+  return [...state.orders.values()].sort((a, b) => (a.order_date < b.order_date ? 1 : -1));
+}
+
+function totalSpent() {
+  // CONTRACT.md section 3: completed orders of the current session, refunds taken off
+  let sum = 0;
+  for (const order of state.orders.values()) {
+    if (order.status === "completed") sum += order.total_amount - order.refunded_amount;
+  }
+  return sum;
+}
+
+// --- rendering: menu --------------------------------------------------------------------------------
+
+function foodCard(food) {
+  const quantity = state.cart.get(food.id) || 0;
+  const soldOut = food.sold_out;
+  const badges = [];
+  if (soldOut) badges.push(h("span", { class: "badge badge-soldout" }, "품절"));
+  else if (food.stock !== null) {
+    badges.push(h("span", { class: `badge ${food.stock <= 5 ? "badge-low" : "badge-stock"}` }, `${food.stock}개 남음`));
+  }
+  const action = soldOut
+    ? h("button", { type: "button", class: "btn-add", disabled: true, "aria-label": `${food.name} 품절` }, "품절")
+    : quantity
+      ? h(
+          "div",
+          { class: "stepper", role: "group", "aria-label": `${food.name} 수량` },
+          h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(food.id, -1) }, "−"),
+          h("output", { class: "stepper-value" }, quantity),
+          h("button", { type: "button", "aria-label": "더하기", onclick: () => changeCart(food.id, 1) }, "+"),
+        )
+      : h(
+          "button",
+          { type: "button", class: "btn-add", "aria-label": `${food.name} 담기`, onclick: () => changeCart(food.id, 1) },
+          "담기",
+        );
+  return h(
+    "article",
+    {
+      class: `food${soldOut ? " sold-out" : ""}${quantity ? " in-cart" : ""}`,
+      dataset: { foodId: food.id },
+      "aria-disabled": soldOut ? "true" : null,
+    },
+    h(
+      "div",
+      { class: "food-main" },
+      h("h3", { class: "food-name" }, food.name),
+      food.description ? h("p", { class: "food-desc" }, food.description) : null,
+      h("div", { class: "food-meta" }, h("span", { class: "food-price" }, won(food.price)), badges),
+    ),
+    h("div", { class: "food-action" }, action),
+  );
+}
+
+function renderFoods() {
+  for (const category of ["menu", "drinks"]) {
+    const list = $(`#food-list-${category}`);
+    const foods = [...state.foods.values()].filter((food) => food.category === category);
+    list.replaceChildren(
+      ...(foods.length ? foods.map(foodCard) : [h("p", { class: "empty" }, "준비된 메뉴가 없어요.")]),
+    );
+  }
+}
+
+// --- rendering: cart --------------------------------------------------------------------------------
+
+function renderCart() {
+  const count = cartCount();
+  const bar = $("#cart-bar");
+  bar.hidden = count === 0 || state.tab === "orders";
+  $("#cart-count").textContent = count;
+  $("#cart-total").textContent = won(cartTotal());
+  document.body.classList.toggle("has-cart", !bar.hidden);
+  if (!$("#cart-sheet").open) return;
+  if (state.sheet === "cart" || (state.sheet === "payer" && !count)) renderSheet();
+  else if (state.sheet === "payer") {
+    // keep the form (and what the customer is typing); only the money changes
+    $("#sheet-total").textContent = won(cartTotal());
+    if (!state.busy) $("#preorder-submit").textContent = `${won(cartTotal())} 선결제 주문하기`;
+  }
+}
+
+function renderSheet() {
+  const body = $("#cart-sheet-body");
+  const title = $("#cart-sheet-title");
+  if (state.sheet === "paying") {
+    title.textContent = "결제";
+    body.replaceChildren(payingView());
+    return;
+  }
+  const lines = cartLines();
+  if (!lines.length) {
+    title.textContent = "장바구니";
+    body.replaceChildren(h("p", { class: "empty" }, "장바구니가 비었어요. 메뉴에서 담아 주세요."));
+    return;
+  }
+  const error = state.error ? h("p", { class: "form-error", role: "alert" }, state.error) : null;
+  const list = h(
+    "ul",
+    { class: "cart-lines" },
+    lines.map(({ food, quantity }) =>
+      h(
+        "li",
+        { class: "cart-line", dataset: { foodId: food.id } },
+        h("div", { class: "cart-line-name" }, h("strong", {}, food.name), h("span", {}, won(food.price))),
+        h(
+          "div",
+          { class: "stepper stepper-sm" },
+          h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(food.id, -1) }, "−"),
+          h("output", { class: "stepper-value" }, quantity),
+          h("button", { type: "button", "aria-label": "더하기", onclick: () => changeCart(food.id, 1) }, "+"),
+        ),
+        h("div", { class: "cart-line-total" }, won(food.price * quantity)),
+      ),
+    ),
+  );
+  const total = h("div", { class: "cart-sum" }, h("span", {}, "합계"), h("strong", { id: "sheet-total" }, won(cartTotal())));
+  if (state.sheet === "payer") {
+    title.textContent = "선결제 주문";
+    const typed = $("#payer-name");
+    const input = h("input", {
+      id: "payer-name",
+      name: "payer_name",
+      autocomplete: "name",
+      maxlength: "20",
+      required: true,
+      placeholder: "예: 홍길동",
+      value: typed ? typed.value : load("payer-name", ""),
+    });
+    const form = h(
+      "form",
+      {
+        class: "payer-form",
+        onsubmit: (event) => {
+          event.preventDefault();
+          placePreOrder(input.value.trim());
+        },
+      },
+      total,
+      h(
+        "label",
+        { class: "field" },
+        h("span", { class: "field-label" }, "입금자명"),
+        input,
+        h("span", { class: "field-help" }, "토스에서 보내는 사람 이름과 같아야 입금이 자동으로 확인돼요."),
+      ),
+      error,
+      h(
+        "button",
+        { type: "submit", class: "btn btn-primary btn-block btn-lg", id: "preorder-submit", disabled: state.busy },
+        state.busy ? "주문 만드는 중…" : `${won(cartTotal())} 선결제 주문하기`,
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-ghost btn-block",
+          onclick: () => {
+            state.sheet = "cart";
+            state.error = "";
+            renderSheet();
+          },
+        },
+        "장바구니로 돌아가기",
+      ),
+    );
+    body.replaceChildren(form);
+    if (!typed) setTimeout(() => input.focus(), 50);
+    return;
+  }
+  title.textContent = "장바구니";
+  fill(
+    body,
+    list,
+    total,
+    error,
+    h(
+      "div",
+      { class: "order-options" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-primary btn-lg btn-stack",
+          id: "preorder-start",
+          disabled: state.busy,
+          onclick: () => {
+            state.sheet = "payer";
+            state.error = "";
+            renderSheet();
+          },
+        },
+        h("span", {}, "선결제 주문"),
+        h("small", {}, "토스로 먼저 송금"),
+      ),
+      h(
+        "button",
+        { type: "button", class: "btn btn-secondary btn-lg btn-stack", id: "direct-order", disabled: state.busy, onclick: placeDirect },
+        h("span", {}, state.busy ? "주문 중…" : "바로 주문"),
+        h("small", {}, "계산은 나중에"),
+      ),
+    ),
+  );
+}
+
+const payStatusAsked = new Set();
+
+/** The tab leaves cancelled orders out: ask the API what became of an order the tab no longer lists. */
+async function askPayStatus(id) {
+  if (payStatusAsked.has(id)) return;
+  payStatusAsked.add(id);
+  try {
+    const result = await api(`/api/orders/${id}/payment-status/`);
+    state.payStatus[id] = result.order_status;
+    if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
+  } catch {
+    payStatusAsked.delete(id);
+  }
+}
+
+function payingView() {
+  const id = state.payingOrderId;
+  const link = payLinks[id] || {};
+  const order = state.orders.get(id);
+  if (!order && state.snapshotSeen) askPayStatus(id);
+  const status = order?.status || state.payStatus[id] || "pre_order";
+  const amount = order?.total_amount ?? link.total_amount;
+  const payer = order?.payer_name || link.payer_name;
+  const expires = order?.expires_at || link.expires_at;
+  if (status === "completed") {
+    return h(
+      "div",
+      { class: "pay-status pay-done", dataset: { status: "paid" } },
+      h("div", { class: "pay-icon", "aria-hidden": "true" }, "✓"),
+      h("h3", {}, "결제 완료"),
+      h("p", {}, `${won(amount)} 입금이 확인됐어요. 주방에 주문이 전달되었습니다.`),
+      h("button", { type: "button", class: "btn btn-primary btn-block btn-lg", onclick: () => closeSheet("orders") }, "주문 현황 보기"),
+    );
+  }
+  if (status === "cancelled") {
+    return h(
+      "div",
+      { class: "pay-status pay-cancelled", dataset: { status: "cancelled" } },
+      h("div", { class: "pay-icon", "aria-hidden": "true" }, "!"),
+      h("h3", {}, "주문이 취소되었어요"),
+      h("p", {}, "입금 시간이 지나 주문이 취소되었습니다. 이미 송금하셨다면 직원에게 말씀해 주세요."),
+      h("button", { type: "button", class: "btn btn-secondary btn-block", onclick: () => closeSheet() }, "닫기"),
+    );
+  }
+  return h(
+    "div",
+    { class: "pay-status pay-pending", dataset: { status: "pending" } },
+    h("div", { class: "spinner", "aria-hidden": "true" }),
+    h("h3", {}, "입금 확인 중"),
+    h(
+      "p",
+      {},
+      "토스로 송금해 주세요. 보내는 사람 이름이 ",
+      h("strong", {}, payer || "입금자명"),
+      "(와)과 같으면 자동으로 확인돼요.",
+    ),
+    h(
+      "dl",
+      { class: "pay-facts" },
+      h("dt", {}, "금액"),
+      h("dd", { class: "pay-amount" }, won(amount)),
+      h("dt", {}, "입금자명"),
+      h("dd", {}, payer || "-"),
+      h("dt", {}, "주문번호"),
+      h("dd", { class: "mono" }, order?.order_number || link.order_number || "-"),
+      expires ? h("dt", {}, "남은 시간") : null,
+      expires ? h("dd", { dataset: { expires } }, remaining(expires)) : null,
+    ),
+    link.redirect_url
+      ? h("a", { class: "btn btn-toss btn-block btn-lg", href: link.redirect_url, id: "toss-link" }, `토스로 ${won(amount)} 송금하기`)
+      : h("p", { class: "muted" }, "송금 링크는 주문한 휴대폰에서 볼 수 있어요."),
+    h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
+  );
+}
+
+function remaining(iso) {
+  const left = new Date(iso).getTime() - Date.now();
+  return left > 0 ? duration(left) : "곧 만료";
+}
+
+// --- rendering: orders ------------------------------------------------------------------------------
+
+const STEPS = ["queued", "cooking", "served"];
+
+function orderCard(order) {
+  const pending = order.status === "pre_order";
+  const cancelled = order.status === "cancelled";
+  const label = pending ? "입금 확인 중" : cancelled ? "취소됨" : KITCHEN_LABEL[order.kitchen_status];
+  const statusKey = pending ? "pending" : cancelled ? "cancelled" : order.kitchen_status;
+  const stepIndex = STEPS.indexOf(order.kitchen_status);
+  const refunds = order.refunds.length
+    ? h(
+        "ul",
+        { class: "refund-lines" },
+        order.refunds.map((refund) =>
+          h(
+            "li",
+            {},
+            `환불 · ${refund.food.name} ${refund.quantity}개`,
+            refund.reason ? ` (${refund.reason})` : "",
+            h("span", {}, `−${won(refund.amount)}`),
+          ),
+        ),
+      )
+    : null;
+  return h(
+    "article",
+    { class: `order-card status-${statusKey}`, dataset: { orderId: order.id, status: order.status, kitchenStatus: order.kitchen_status } },
+    h(
+      "header",
+      { class: "order-card-head" },
+      h("div", {}, h("div", { class: "order-no mono" }, order.order_number), h("div", { class: "order-time" }, clock(order.order_date))),
+      h("span", { class: `status-pill pill-${statusKey}`, "data-role": "order-status" }, label),
+    ),
+    order.status === "completed"
+      ? h(
+          "ol",
+          { class: "steps", "aria-label": "조리 단계" },
+          STEPS.map((step, index) => h("li", { class: index <= stepIndex ? "done" : "" }, KITCHEN_LABEL[step])),
+        )
+      : null,
+    h(
+      "ul",
+      { class: "order-lines" },
+      order.items.map((item) =>
+        h("li", {}, h("span", {}, `${item.food.name} × ${item.quantity}`), h("span", {}, won(item.total_price))),
+      ),
+    ),
+    refunds,
+    h(
+      "footer",
+      { class: "order-card-foot" },
+      pending
+        ? h(
+            "button",
+            { type: "button", class: "btn btn-toss btn-sm", onclick: () => openPaying(order.id) },
+            "결제 화면 열기",
+          )
+        : h("span", { class: "muted small" }, order.payer_name ? `입금자 ${order.payer_name}` : cancelled ? "입금 시간 초과" : "바로 주문"),
+      h("strong", {}, won(order.total_amount - order.refunded_amount)),
+    ),
+  );
+}
+
+function renderOrders() {
+  const orders = sortedOrders();
+  const list = $("#order-list");
+  list.replaceChildren(...(orders.length ? orders.map(orderCard) : [h("p", { class: "empty" }, "아직 주문이 없어요.")]));
+  $("#total-spent").textContent = won(totalSpent());
+  const active = orders.filter((order) => order.status === "completed" && order.kitchen_status !== "served").length;
+  $("#orders-summary").textContent = `주문 ${orders.filter((o) => o.status !== "cancelled").length}건${active ? ` · 준비 중 ${active}건` : ""}`;
+  const count = $("#orders-count");
+  count.hidden = !active;
+  count.textContent = active;
+  renderPayBanner();
+  if ($("#cart-sheet").open && state.sheet === "paying") renderSheet();
+}
+
+function renderPayBanner() {
+  const banner = $("#pay-banner");
+  const pending = sortedOrders().filter((order) => order.status === "pre_order");
+  banner.hidden = !pending.length;
+  banner.replaceChildren(
+    ...pending.map((order) =>
+      h(
+        "div",
+        { class: "pay-banner-row", dataset: { orderId: order.id } },
+        h("span", { class: "spinner spinner-sm", "aria-hidden": "true" }),
+        h("span", { class: "pay-banner-text" }, h("strong", {}, "입금 확인 중"), ` ${won(order.total_amount)} · ${order.payer_name}`),
+        h("button", { type: "button", class: "btn btn-toss btn-sm", onclick: () => openPaying(order.id) }, "결제하기"),
+      ),
+    ),
+  );
+}
+
+function renderAll() {
+  renderFoods();
+  renderCart();
+  renderOrders();
+}
+
+// --- tabs and sheets --------------------------------------------------------------------------------
+
+function switchTab(tab) {
+  state.tab = tab;
+  for (const button of document.querySelectorAll(".tab")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+  }
+  for (const panel of document.querySelectorAll(".panel")) panel.hidden = panel.dataset.panel !== tab;
+  renderCart();
+  window.scrollTo({ top: 0 });
+}
+
+function openSheet(view) {
+  state.sheet = view;
+  state.error = "";
+  renderSheet();
+  openModal($("#cart-sheet"));
+}
+
+function openPaying(orderId) {
+  state.payingOrderId = orderId;
+  openSheet("paying");
+}
+
+function closeSheet(tab) {
+  $("#cart-sheet").close();
+  if (tab) switchTab(tab);
+}
+
+// --- orders -----------------------------------------------------------------------------------------
+
+function orderLines() {
+  return cartLines().map(({ food, quantity }) => ({ food_id: food.id, quantity }));
+}
+
+async function refreshMenu() {
+  try {
+    setFoods(await api("/api/foods/"));
+    reconcileCart({ quiet: true });
+    renderFoods();
+    renderCart();
+  } catch {
+    // the socket's next snapshot brings the menu anyway
+  }
+}
+
+async function orderFailed(error) {
+  let message = error.detail;
+  if (error.code === "sold_out" || error.code === "food_not_found") {
+    const names = (error.body.food_ids || []).map((id) => state.foods.get(id)?.name).filter(Boolean);
+    message = `${names.length ? `${names.join(", ")}: ` : ""}품절되었거나 남은 수량이 부족해요. 장바구니를 확인해 주세요.`;
+    await refreshMenu();
+  } else if (error.code === "amount_mismatch") {
+    await refreshMenu();
+    message = `메뉴 가격이 바뀌었어요. 새 합계 ${won(cartTotal())}을 확인하고 다시 주문해 주세요.`;
+  } else if (error.code === "invalid" && error.body.errors) {
+    const first = Object.values(error.body.errors).flat(Infinity)[0];
+    if (first) message = `${error.detail} ${typeof first === "string" ? first : ""}`.trim();
+  }
+  state.error = message;
+  renderSheet();
+  if (!$("#cart-sheet").open) toast(message, "error", 7000);
+}
+
+async function placeDirect() {
+  if (state.busy || !orderLines().length) return;
+  state.busy = true;
+  state.error = "";
+  renderSheet();
+  try {
+    const order = await api("/api/orders/", { method: "POST", body: { table_id: tableId, items: orderLines() } });
+    upsertOrder(order);
+    state.cart.clear();
+    saveCart();
+    state.busy = false;
+    closeSheet("orders");
+    renderAll();
+    toast("주문이 접수되었어요. 주방에 전달했습니다.", "success");
+  } catch (error) {
+    state.busy = false;
+    await orderFailed(error instanceof ApiError ? error : new ApiError(0, {}));
+  }
+}
+
+async function placePreOrder(payerName) {
+  if (state.busy || !orderLines().length) return;
+  if (!payerName) {
+    state.error = "입금자명을 입력해 주세요.";
+    return renderSheet();
+  }
+  save("payer-name", payerName);
+  state.busy = true;
+  state.error = "";
+  renderSheet();
+  try {
+    const result = await api(`/api/orders/pre-order/${tableId}/`, {
+      method: "POST",
+      body: { payer_name: payerName, total_amount: cartTotal(), items: orderLines() },
+    });
+    payLinks[result.order_id] = {
+      redirect_url: result.redirect_url,
+      message: result.message,
+      total_amount: result.total_amount,
+      order_number: result.order_number,
+      expires_at: result.expires_at,
+      payer_name: payerName,
+    };
+    save(PAY_KEY, payLinks);
+    state.cart.clear();
+    saveCart();
+    state.busy = false;
+    state.payingOrderId = result.order_id;
+    state.sheet = "paying";
+    renderAll();
+    renderSheet();
+  } catch (error) {
+    state.busy = false;
+    await orderFailed(error instanceof ApiError ? error : new ApiError(0, {}));
+  }
+}
+
+// --- staff call -------------------------------------------------------------------------------------
+
+async function callStaff(event) {
+  event.preventDefault();
+  const button = $("#call-send");
+  const errorBox = $("#call-error");
+  errorBox.hidden = true;
+  button.disabled = true;
+  try {
+    await api(`/api/tables/${tableId}/call-staff/`, { method: "POST", body: { message: $("#call-message").value.trim() } });
+    $("#call-sheet").close();
+    $("#call-message").value = "";
+    for (const chip of document.querySelectorAll("#call-chips .chip")) chip.setAttribute("aria-pressed", "false");
+    toast("직원을 불렀어요. 곧 찾아갈게요.", "success");
+  } catch (error) {
+    errorBox.textContent =
+      error.code === "too_many_calls"
+        ? `방금 호출하셨어요. ${error.body.retry_after ? `${error.body.retry_after}초 뒤에 ` : "잠시 후 "}다시 호출할 수 있어요.`
+        : error.detail;
+    errorBox.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- live -------------------------------------------------------------------------------------------
+
+function announce(before, order) {
+  if (!before) return;
+  if (before.status === "pre_order" && order.status === "completed") toast("입금이 확인됐어요. 주방에 전달했습니다.", "success");
+  else if (before.status === "pre_order" && order.status === "cancelled") toast("입금 시간이 지나 선결제 주문이 취소됐어요.", "warn", 8000);
+  else if (before.kitchen_status !== order.kitchen_status) {
+    if (order.kitchen_status === "cooking" && before.kitchen_status === "queued") toast("주문하신 메뉴를 만들기 시작했어요.", "info");
+    if (order.kitchen_status === "served") toast("메뉴가 나왔어요. 맛있게 드세요!", "success");
+  } else if (order.refunded_amount > before.refunded_amount) {
+    toast(`${won(order.refunded_amount - before.refunded_amount)} 환불되었어요.`, "info", 7000);
+  }
+}
+
+async function reloadTab() {
+  try {
+    const tab = await api(`/api/tables/${tableId}/orders/`);
+    state.table = tab.table;
+    state.orders = new Map(tab.orders.map((order) => [order.id, order]));
+    renderOrders();
+  } catch {
+    // next snapshot
+  }
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "snapshot":
+      state.snapshotSeen = true;
+      state.table = msg.table;
+      setFoods(msg.foods);
+      state.orders = new Map(msg.orders.map((order) => [order.id, order]));
+      reconcileCart();
+      renderAll();
+      break;
+    case "food.updated":
+      state.foods.set(msg.food.id, msg.food);
+      reconcileCart();
+      renderFoods();
+      renderCart();
+      break;
+    case "order.created":
+    case "order.paid":
+    case "order.updated": {
+      const before = state.orders.get(msg.order.id);
+      upsertOrder(msg.order);
+      announce(before, msg.order);
+      renderOrders();
+      break;
+    }
+    case "table.reset":
+      toast("테이블이 정리되었어요. 새로 주문해 주세요.", "info");
+      reloadTab();
+      break;
+    default:
+      break;
+  }
+}
+
+function start() {
+  const indicator = liveIndicator($("#live"));
+  for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => switchTab(button.dataset.tab));
+  $("#cart-open").addEventListener("click", () => openSheet("cart"));
+  $("#call-open").addEventListener("click", () => {
+    $("#call-error").hidden = true;
+    openModal($("#call-sheet"));
+  });
+  const chips = [...document.querySelectorAll("#call-chips .chip")];
+  const pressChip = (pressed) => chips.forEach((chip) => chip.setAttribute("aria-pressed", String(chip === pressed)));
+  for (const chip of chips) {
+    chip.addEventListener("click", () => {
+      $("#call-message").value = chip.textContent;
+      pressChip(chip);
+    });
+  }
+  $("#call-message").addEventListener("input", () => pressChip(null));
+  $("#call-form").addEventListener("submit", callStaff);
+  for (const sheet of document.querySelectorAll("dialog.sheet")) {
+    sheet.addEventListener("click", (event) => {
+      if (event.target === sheet || event.target.closest("[data-close]")) sheet.close();
+    });
+  }
+  $("#cart-sheet").addEventListener("close", () => {
+    state.error = "";
+  });
+  setInterval(() => {
+    for (const node of document.querySelectorAll("[data-expires]")) node.textContent = remaining(node.dataset.expires);
+  }, 1000);
+
+  // First paint over HTTP; the socket's snapshot (now and after every reconnect) is the truth.
+  Promise.all([api("/api/foods/"), api(`/api/tables/${tableId}/orders/`)])
+    .then(([foods, tab]) => {
+      if (state.snapshotSeen) return;
+      setFoods(foods);
+      state.table = tab.table;
+      state.orders = new Map(tab.orders.map((order) => [order.id, order]));
+      reconcileCart({ quiet: true });
+      renderAll();
+    })
+    .catch(() => {});
+
+  connectLive(`/ws/tables/${tableId}/`, {
+    onMessage,
+    onState: (connection, info) => {
+      indicator(connection, info);
+      if (connection === "missing") toast("테이블을 찾을 수 없어요. QR을 다시 찍어 주세요.", "error", 10000);
+    },
+  });
+}
+
+start();

@@ -1,0 +1,263 @@
+"""End to end: customer tab, kitchen board and staff pages in chromium, against a real daphne process.
+
+Every change crosses the real path: a click in one page -> HTTP -> service -> event after commit ->
+socket -> another page. Nothing is reloaded; waits are Playwright expectations with timeouts.
+"""
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from ordering.models import KitchenStatus, Order
+from tests.browser.support import (
+    WEBHOOK_KEY,
+    has_class,
+    mark_document,
+    place_order,
+    same_document,
+    wait_live,
+)
+from tests.servers import Daphne
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+EVENT_TIMEOUT_MS = 5_000
+
+
+def add_to_cart(tab, food_name: str, times: int = 1) -> None:
+    tab.get_by_role("button", name=f"{food_name} 담기").click()
+    card = tab.locator(".food", has_text=food_name)
+    for _ in range(times - 1):
+        card.get_by_role("button", name="더하기").click()
+    expect(card.locator(".stepper-value")).to_have_text(str(times))
+
+
+def test_order_on_table_tab_appears_on_kitchen_board_without_reload(pages, staff, table, menu):
+    board = pages.staff_page(staff, "/kitchen/")
+    mark_document(board)
+    expect(board.locator(".ticket")).to_have_count(0)
+
+    tab = pages.table_tab(table)
+    add_to_cart(tab, "김치전", times=2)
+    tab.get_by_role("tab", name="음료").click()
+    add_to_cart(tab, "맥주")
+    tab.locator("#cart-open").click()
+    expect(tab.locator("#sheet-total")).to_have_text("29,000원")
+    tab.locator("#direct-order").click()
+    order_card = tab.locator(".order-card")
+    expect(order_card).to_have_count(1)
+    order_number = order_card.locator(".order-no").inner_text()
+
+    ticket = board.locator(".ticket", has_text=order_number)
+    expect(ticket).to_be_visible(timeout=EVENT_TIMEOUT_MS)
+    expect(ticket.locator(".ticket-table")).to_have_text("A1")
+    expect(ticket.locator(".ticket-items li")).to_have_text(["2김치전", "1맥주"])
+    expect(ticket.get_by_role("button", name="조리시작")).to_be_enabled()
+    expect(board.locator("#allday")).to_contain_text("김치전")
+    assert same_document(board), "the board was reloaded"
+
+
+def test_sold_out_switch_greys_the_item_on_an_open_table_tab_within_a_second(pages, staff, table, menu):
+    kimchi = menu["kimchi"]
+    tab = pages.table_tab(table)
+    item = tab.locator(f'.food[data-food-id="{kimchi.pk}"]')
+    expect(item).not_to_have_class(has_class("sold-out"))
+    expect(item.get_by_role("button", name="김치전 담기")).to_be_enabled()
+
+    staff_menu = pages.staff_page(staff, "/staff/menu/")
+    row = staff_menu.locator(f'.menu-row[data-food-id="{kimchi.pk}"]')
+    with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{kimchi.pk}/")) as patched:
+        row.locator("label.switch").click()
+    assert patched.value.status == 200
+
+    expect(item).to_have_class(has_class("sold-out"), timeout=1_000)
+    expect(item.get_by_role("button", name="김치전 품절")).to_be_disabled(timeout=1_000)
+    expect(item.locator(".badge-soldout")).to_have_text("품절")
+    expect(row.get_by_role("switch", name="김치전 품절")).to_be_checked()
+
+    with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{kimchi.pk}/")) as patched:
+        row.locator("label.switch").click()
+    assert patched.value.status == 200
+    expect(item).not_to_have_class(has_class("sold-out"), timeout=1_000)
+
+
+def test_staff_menu_stock_edit_is_pushed_and_out_of_stock_shows_the_detail(pages, staff, table, menu):
+    seafood = menu["seafood"]
+    tab = pages.table_tab(table)
+    item = tab.locator(f'.food[data-food-id="{seafood.pk}"]')
+    expect(item.locator(".badge")).to_have_text("5개 남음")
+
+    staff_menu = pages.staff_page(staff, "/staff/menu/")
+    row = staff_menu.locator(f'.menu-row[data-food-id="{seafood.pk}"]')
+    row.get_by_label("해물파전 남은 수량").fill("0")
+    row.get_by_role("button", name="저장").click()
+    expect(item).to_have_class(has_class("sold-out"), timeout=EVENT_TIMEOUT_MS)
+    expect(row.get_by_role("switch", name="해물파전 품절")).to_be_checked()
+
+    # stock 0: selling again is refused (409 out_of_stock) and the row says why
+    with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{seafood.pk}/")) as refused:
+        row.locator("label.switch").click()
+    assert refused.value.status == 409
+    assert refused.value.json()["code"] == "out_of_stock"
+    expect(row.locator(".row-error")).to_have_text(refused.value.json()["detail"])
+    expect(row.get_by_role("switch", name="해물파전 품절")).to_be_checked()
+    expect(item).to_have_class(has_class("sold-out"))
+
+
+def test_kitchen_buttons_update_the_table_tab_and_recall_brings_the_ticket_back(pages, server, staff, table, menu):
+    order = place_order(server, table, (menu["kimchi"], 1))
+    tab = pages.table_tab(table)
+    card = tab.locator(f'.order-card[data-order-id="{order["id"]}"]')
+    tab.get_by_role("tab", name="주문 현황").click()
+    expect(card.locator("[data-role=order-status]")).to_have_text("대기")
+
+    board = pages.staff_page(staff, "/kitchen/")
+    ticket = board.locator(f'.ticket[data-order-id="{order["id"]}"]')
+    ticket.get_by_role("button", name="조리시작").click()
+    expect(card.locator("[data-role=order-status]")).to_have_text("조리중", timeout=EVENT_TIMEOUT_MS)
+
+    ticket.get_by_role("button", name="서빙완료").click()
+    expect(card.locator("[data-role=order-status]")).to_have_text("서빙완료", timeout=EVENT_TIMEOUT_MS)
+    expect(card).to_have_attribute("data-kitchen-status", "served")
+    expect(ticket).to_have_count(0)  # served tickets leave the board...
+    served = board.locator(f'.served-item[data-order-id="{order["id"]}"]')
+    expect(served).to_be_visible()  # ...into the "방금 서빙" strip
+
+    served.get_by_role("button", name="되돌리기").click()
+    expect(ticket).to_be_visible()
+    expect(ticket.get_by_role("button", name="서빙완료")).to_be_visible()
+    expect(card.locator("[data-role=order-status]")).to_have_text("조리중", timeout=EVENT_TIMEOUT_MS)
+    expect(served).to_have_count(0)
+
+
+def test_board_reconnects_after_the_server_restarts_and_shows_the_same_tickets(
+    pages, server, server_env, staff, table, other_table, menu
+):
+    first = place_order(server, table, (menu["kimchi"], 1))
+    second = place_order(server, other_table, (menu["beer"], 3))
+    board = pages.staff_page(staff, "/kitchen/")
+    mark_document(board)
+    numbers = board.locator(".ticket .ticket-number")
+    expect(numbers).to_have_text([first["order_number"], second["order_number"]])
+
+    server.stop()  # the socket drops
+    expect(board.locator("#live")).not_to_have_attribute("data-state", "open", timeout=EVENT_TIMEOUT_MS)
+    # Changed while the board was away: the new snapshot, not the old screen, must win.
+    Order.objects.filter(pk=second["id"]).update(kitchen_status=KitchenStatus.COOKING)
+
+    with Daphne(env=server_env, port=server.port):
+        wait_live(board, timeout=30_000)
+        expect(numbers).to_have_text([first["order_number"], second["order_number"]])
+        expect(board.locator(f'.ticket[data-order-id="{second["id"]}"]')).to_have_attribute(
+            "data-kitchen-status", "cooking"
+        )
+        assert same_document(board), "the board was reloaded instead of reconnecting"
+
+        # and it is live again: a new order arrives as a ticket
+        third = place_order(server, table, (menu["seafood"], 1))
+        expect(board.locator(f'.ticket[data-order-id="{third["id"]}"]')).to_be_visible(timeout=EVENT_TIMEOUT_MS)
+
+
+def start_pre_order(tab, payer_name: str, food_name: str) -> None:
+    add_to_cart(tab, food_name)
+    tab.locator("#cart-open").click()
+    tab.locator("#preorder-start").click()
+    tab.locator("#payer-name").fill(payer_name)
+    tab.locator("#preorder-submit").click()
+
+
+def test_pre_order_confirmed_by_staff_turns_paid_on_the_table_tab(pages, staff, table, menu):
+    tab = pages.table_tab(table)
+    start_pre_order(tab, "홍길동", "해물파전")
+    status = tab.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    expect(status).to_contain_text("입금 확인 중")
+    expect(tab.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
+    mark_document(tab)
+
+    tables = pages.staff_page(staff, "/staff/tables/")
+    row = tables.locator("#pending-orders tr", has_text="홍길동")
+    expect(row).to_contain_text("15,000원")
+    tables.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="입금 확인").click()
+
+    expect(status).to_have_attribute("data-status", "paid", timeout=EVENT_TIMEOUT_MS)
+    expect(status).to_contain_text("결제 완료")
+    expect(tab.locator("#pay-banner")).to_be_hidden()
+    assert same_document(tab)
+    expect(row).to_have_count(0)
+
+
+def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, server, table, menu):
+    tab = pages.table_tab(table)
+    start_pre_order(tab, "김영수", "김치전")
+    status = tab.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    tab.locator("#cart-sheet [data-close]").click()
+    expect(tab.locator("#pay-banner")).to_contain_text("입금 확인 중")
+
+    deposit = {
+        "transaction_type": "deposited",
+        "transaction_name": "김영수",
+        "amount": 12000,
+        "bank_account_number": "100123456789",
+        "bank_code": "089",
+        "bank_account_id": "browser-test",
+        "transaction_date": "2025-05-17 20:41:09",
+        "processing_date": "2025-05-17 20:41:12",
+        "balance": 512000,
+    }
+    response = requests.post(
+        f"{server.url}/api/webhook/payment/",
+        json=deposit,
+        headers={"x-webhook-key": WEBHOOK_KEY, "x-trace-id": "browser-deposit-1"},
+        timeout=10,
+    )
+    assert response.json() == {"status": "success"}
+
+    expect(tab.locator("#pay-banner")).to_be_hidden(timeout=EVENT_TIMEOUT_MS)
+    tab.get_by_role("tab", name="주문 현황").click()
+    card = tab.locator(".order-card")
+    expect(card).to_have_attribute("data-status", "completed")
+    expect(card.locator("[data-role=order-status]")).to_have_text("대기")
+    expect(tab.locator("#total-spent")).to_have_text("12,000원")
+
+
+def test_staff_call_from_the_tab_shows_a_dismissable_banner_on_the_board(pages, staff, table):
+    board = pages.staff_page(staff, "/kitchen/")
+    tab = pages.table_tab(table)
+    tab.get_by_role("button", name="직원 호출").click()
+    tab.get_by_role("button", name="물 주세요").click()
+    tab.get_by_role("button", name="직원 부르기").click()
+    expect(tab.locator("#call-sheet")).to_be_hidden()
+
+    banner = board.locator(".call-banner")
+    expect(banner).to_contain_text("A1", timeout=EVENT_TIMEOUT_MS)
+    expect(banner).to_contain_text("물 주세요")
+    banner.get_by_role("button", name="확인").click()
+    expect(banner).to_have_count(0)
+
+
+def test_table_reset_clears_the_tab_and_the_board(pages, server, staff, table, other_table, menu):
+    mine = place_order(server, table, (menu["kimchi"], 1))
+    theirs = place_order(server, other_table, (menu["beer"], 1))
+    tab = pages.table_tab(table)
+    tab.get_by_role("tab", name="주문 현황").click()
+    expect(tab.locator(".order-card")).to_have_count(1)
+    expect(tab.locator("#total-spent")).to_have_text("12,000원")
+    board = pages.staff_page(staff, "/kitchen/")
+    expect(board.locator(".ticket")).to_have_count(2)
+
+    tables = pages.staff_page(staff, "/staff/tables/", context=board.context)
+    card = tables.locator(f'.qr-card[data-table-id="{table.pk}"]')
+    expect(card.locator(".qr-code svg")).to_be_visible()
+    expect(card.locator(".qr-url")).to_have_text(f"{server.url}/t/{table.pk}/")
+    tables.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="초기화").click()
+
+    expect(board.locator(f'.ticket[data-order-id="{mine["id"]}"]')).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(board.locator(f'.ticket[data-order-id="{theirs["id"]}"]')).to_be_visible()
+    expect(tab.locator(".order-card")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(tab.locator("#total-spent")).to_have_text("0원")

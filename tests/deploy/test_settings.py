@@ -1,0 +1,102 @@
+"""Production settings: deploy checks clean, no start without a secret key, HTTPS with a plain /healthz."""
+
+import json
+
+from tests.deploy.support import PRODUCTION_ENV, environment, run
+
+
+def test_check_deploy_is_clean_in_a_production_environment():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], environment(**PRODUCTION_ENV))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_secret_key_and_debug_off_the_app_refuses_to_start_with_a_clear_message():
+    env = environment(**{**PRODUCTION_ENV, "SECRET_KEY": None})
+
+    result = run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_an_empty_secret_key_is_refused_too():
+    result = run(["manage.py", "check"], environment(**{**PRODUCTION_ENV, "SECRET_KEY": ""}))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    env = environment(SECRET_KEY="x" * 50, DEBUG=None)
+
+    result = run(["-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+# Served through the whole middleware stack in a production process: plain HTTP is redirected to
+# HTTPS, except /healthz (the container health check); HTTPS as reported by the proxy gets HSTS.
+_REQUESTS = """
+import json
+import django
+django.setup()
+from django.test import Client
+
+client = Client()
+out = {}
+plain = client.get("/api/foods/", HTTP_HOST="pub.example.com")
+out["plain_api"] = [plain.status_code, plain.get("Location")]
+health = client.get("/healthz", HTTP_HOST="pub.example.com")
+out["plain_healthz"] = [health.status_code, health.json()]
+secure = client.get("/healthz", HTTP_HOST="pub.example.com", HTTP_X_FORWARDED_PROTO="https")
+out["https_healthz"] = [secure.status_code, secure.get("Strict-Transport-Security")]
+foreign = client.get("/healthz", HTTP_HOST="evil.example.net")
+out["foreign_host"] = [foreign.status_code]
+print(json.dumps(out))
+"""
+
+
+def test_plain_http_is_redirected_to_https_except_healthz():
+    env = environment(**PRODUCTION_ENV, DATABASE_URL="sqlite:///:memory:", DB_HOST=None, REDIS_URL=None)
+
+    result = run(["-c", _REQUESTS], env)
+
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["plain_api"] == [301, "https://pub.example.com/api/foods/"]
+    assert out["plain_healthz"] == [200, {"status": "ok", "database": "ok", "channel_layer": "ok"}]
+    assert out["https_healthz"] == [200, "max-age=31536000; includeSubDomains; preload"]
+    assert out["foreign_host"] == [400]
+
+
+def test_cookies_are_secure_and_the_proxy_header_is_trusted_in_production():
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(["
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, list(s.SECURE_PROXY_SSL_HEADER), s.SECURE_REDIRECT_EXEMPT]))"
+    )
+
+    result = run(["-c", script], environment(**PRODUCTION_ENV))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [True, True, ["HTTP_X_FORWARDED_PROTO", "https"], ["^healthz$"]]
+
+
+def test_mysql_connections_use_utf8mb4_and_read_committed():
+    script = (
+        "import django, json; django.setup(); from django.db import connection as c; "
+        "print(json.dumps([c.vendor, c.settings_dict['OPTIONS'], c.settings_dict['CONN_HEALTH_CHECKS']]))"
+    )
+    env = environment(**PRODUCTION_ENV, DATABASE_URL="mysql://pub:secret@db.invalid:3306/pub")
+
+    result = run(["-c", script], env)
+
+    assert result.returncode == 0, result.stderr
+    vendor, options, health_checks = json.loads(result.stdout)
+    assert vendor == "mysql"
+    assert options["charset"] == "utf8mb4"
+    assert options["isolation_level"] == "read committed"
+    assert health_checks is True
