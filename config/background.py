@@ -1,13 +1,15 @@
 """Periodic jobs inside every served process: pre-order expiry and the Discord/PayAction outboxes.
 
-They run as one asyncio task on the server's event loop, each job in a worker thread, so that events
-they raise go through the same channel layer as requests' (the in-memory layer is per loop). Several
-processes may run them at once: every job claims its rows atomically, so none is done twice.
+They run as asyncio tasks on the server's event loop, one loop per job (a slow outside service never
+holds up expiry), each run in a worker thread, so that events they raise go through the same channel
+layer as requests' (the in-memory layer is per loop). Several processes may run them at once: every job
+claims its rows atomically, so none is done twice.
 """
 
 import asyncio
 import importlib
 import logging
+import sys
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -23,28 +25,45 @@ JOBS = [
 ]
 
 
+def run_job(dotted: str) -> None:
+    module, name = dotted.rsplit(".", 1)
+    job = getattr(importlib.import_module(module), name)
+    try:
+        close_old_connections()
+        job()
+    except Exception:
+        logger.exception("background job failed", extra={"job": dotted})
+    finally:
+        close_old_connections()
+
+
 def run_jobs_once() -> None:
     for dotted in JOBS:
-        module, name = dotted.rsplit(".", 1)
-        job = getattr(importlib.import_module(module), name)
-        close_old_connections()
+        run_job(dotted)
+
+
+async def run_job_forever(dotted: str) -> None:
+    while True:
         try:
-            job()
-        except Exception:
+            await sync_to_async(run_job, thread_sensitive=False)(dotted)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let one bad round end the loop for the life of the process
             logger.exception("background job failed", extra={"job": dotted})
-        finally:
-            close_old_connections()
+        await asyncio.sleep(settings.BACKGROUND_JOBS_INTERVAL)
 
 
 async def run_jobs_forever() -> None:
     logger.info("background jobs started", extra={"interval": settings.BACKGROUND_JOBS_INTERVAL})
-    while True:
-        await sync_to_async(run_jobs_once, thread_sensitive=False)()
-        await asyncio.sleep(settings.BACKGROUND_JOBS_INTERVAL)
+    await asyncio.gather(*(run_job_forever(dotted) for dotted in JOBS))
 
 
 class JobsStarter:
-    """ASGI wrapper that starts the jobs once per process, at server start-up where possible."""
+    """ASGI wrapper that starts the jobs once per process, when the server starts.
+
+    Work left over from a previous process (alerts not yet sent, pre-orders due) is picked up right after
+    a restart, before any request arrives. As a fallback the first request or socket starts them.
+    """
 
     def __init__(self, application):
         self.application = application
@@ -53,22 +72,37 @@ class JobsStarter:
             self._schedule_at_startup()
 
     def _schedule_at_startup(self) -> None:
-        # daphne sets its event loop before importing the application and runs it afterwards;
-        # queuing the start on that loop sends pending alerts right after a restart, before any request.
-        try:
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-        except RuntimeError:
-            return
-        if not loop.is_closed() and not loop.is_running():
-            loop.call_soon(self._start)
+        # daphne imports the application before it runs its Twisted asyncio reactor, and that reactor's
+        # loop is not the thread's current loop: queue the start on the reactor, which runs it on its loop.
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is not None and hasattr(reactor, "callLater"):
+            reactor.callLater(0, self._start)
+        # Servers that speak the ASGI lifespan protocol (uvicorn, hypercorn) start them in __call__.
 
     def _start(self) -> None:
-        if self.task is None and settings.BACKGROUND_JOBS:
-            self.task = asyncio.get_running_loop().create_task(run_jobs_forever())
+        if self.task is not None or not settings.BACKGROUND_JOBS:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an asyncio loop (a non-asyncio reactor): the first request starts them
+            return
+        self.task = loop.create_task(run_jobs_forever())
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.task is not None:
+                    self.task.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
-            return None
-        if self.task is None and settings.BACKGROUND_JOBS:
+            return await self._lifespan(receive, send)
+        if self.task is None:
             self._start()
         return await self.application(scope, receive, send)

@@ -1,9 +1,10 @@
 """Exactly-once delivery to outside services (Discord, PayAction), shared by every outbox.
 
-A row is claimed by one conditional UPDATE that sets a lease (`<prefix>next_attempt_at` in the future):
-only one process can win it, so with several servers each row is sent once. After the HTTP call the
-row is marked done, or its lease is moved to the next attempt (exponential backoff, or the service's
-own `retry_after`). If a process dies mid-send the lease runs out and another process sends it.
+A row is claimed by one conditional UPDATE on its own columns that sets a lease (`<prefix>next_attempt_at`
+in the future): the database lets only one process win it, so with several servers each row is sent once.
+After the HTTP call the row is marked done, or its lease is moved to the next attempt (exponential backoff,
+or the service's own `retry_after`). If a process dies mid-send the lease runs out and another process
+sends it (at-least-once in that one case: the outside service may have received the first call).
 """
 
 import logging
@@ -18,7 +19,6 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-LEASE_SECONDS = 30
 MAX_BACKOFF_SECONDS = 60
 
 
@@ -30,16 +30,24 @@ class Delivery:
     status: int | None = None
 
 
-def post_json(url: str, payload: dict, *, headers: dict | None = None) -> Delivery:
+def post_json(
+    url: str,
+    payload: dict,
+    *,
+    headers: dict | None = None,
+    accept: Callable[[requests.Response], bool] | None = None,
+) -> Delivery:
+    """POST JSON; `accept` can refuse a 2xx whose body reports an error (retried like a 5xx)."""
+    host = url.split("/")[2] if "//" in url else ""
     try:
         response = requests.post(url, json=payload, headers=headers or {}, timeout=settings.OUTSIDE_HTTP_TIMEOUT)
     except requests.RequestException as exc:
-        logger.warning(
-            "outside call failed",
-            extra={"url_host": url.split("/")[2] if "//" in url else "", "error": type(exc).__name__},
-        )
+        logger.warning("outside call failed", extra={"url_host": host, "error": type(exc).__name__})
         return Delivery(ok=False)
     if 200 <= response.status_code < 300:
+        if accept is not None and not accept(response):
+            logger.warning("outside call answered an error", extra={"url_host": host, "status": response.status_code})
+            return Delivery(ok=False, status=response.status_code)
         return Delivery(ok=True, status=response.status_code)
     retry_after = None
     if response.status_code == 429:
@@ -67,6 +75,15 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def backoff_seconds(attempts: int) -> float:
+    return min(settings.OUTBOX_BACKOFF_BASE_SECONDS * 2**attempts, MAX_BACKOFF_SECONDS)
+
+
+def lease_seconds() -> float:
+    # Longer than one call can take (connect and read timeouts), so a live sender never loses its row.
+    return max(settings.OUTBOX_LEASE_SECONDS, 3 * settings.OUTSIDE_HTTP_TIMEOUT)
+
+
 def dispatch(
     *,
     queryset: QuerySet,
@@ -76,37 +93,51 @@ def dispatch(
     limit: int = 20,
 ) -> int:
     """Send what is due in `queryset` (rows not done); returns how many were delivered."""
+    model = queryset.model
     next_field, attempts_field = f"{prefix}next_attempt_at", f"{prefix}attempts"
+
+    def due(at):
+        return Q(**{done_field: False}) & (Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": at}))
+
     now = timezone.now()
-    due = queryset.filter(**{done_field: False}).filter(
-        Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": now})
-    )
+    candidates = list(queryset.filter(due(now)).order_by(next_field, "pk").values_list("pk", flat=True)[:limit])
     delivered = 0
-    for pk in list(due.order_by(next_field, "pk").values_list("pk", flat=True)[:limit]):
-        lease = timezone.now() + timedelta(seconds=LEASE_SECONDS)
-        won = due.filter(pk=pk).update(**{next_field: lease})  # the claim: one winner across processes
+    for pk in candidates:
+        lease = timezone.now() + timedelta(seconds=lease_seconds())
+        # The claim filters on the row's own columns only: one UPDATE ... WHERE that the database decides.
+        # (An UPDATE through the queryset's joins may run as SELECT then UPDATE by id, which two processes
+        # can both win.)
+        won = model.objects.filter(due(now), pk=pk).update(**{next_field: lease})
         if not won:
             continue
-        row = queryset.get(pk=pk)
-        result = send(row)
+        row = queryset.filter(pk=pk).first()
+        if row is None:  # no longer wanted (say, the pre-order got paid meanwhile)
+            continue
+        try:
+            result = send(row)
+        except Exception:  # a bug building the message must not stop the other rows
+            logger.exception("outside call crashed", extra={"model": model.__name__, "pk": str(pk)})
+            result = Delivery(ok=False)
         if result.ok or result.permanent:
             if result.permanent:
                 logger.error(
                     "outside service refused for good",
-                    extra={"model": queryset.model.__name__, "pk": str(pk), "status": result.status},
+                    extra={"model": model.__name__, "pk": str(pk), "status": result.status},
                 )
-            queryset.model.objects.filter(pk=pk).update(**{done_field: True, attempts_field: F(attempts_field) + 1})
+            model.objects.filter(pk=pk).update(**{done_field: True, attempts_field: F(attempts_field) + 1})
             delivered += int(result.ok)
             continue
         attempts = getattr(row, attempts_field) + 1
-        wait = result.retry_after if result.retry_after is not None else min(2**attempts, MAX_BACKOFF_SECONDS)
-        queryset.model.objects.filter(pk=pk).update(
-            **{attempts_field: attempts, next_field: timezone.now() + timedelta(seconds=wait)}
-        )
+        wait = result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
+        retry_at = timezone.now() + timedelta(seconds=wait)
+        model.objects.filter(pk=pk).update(**{attempts_field: attempts, next_field: retry_at})
         logger.warning(
             "outside call will be retried",
-            extra={"model": queryset.model.__name__, "pk": str(pk), "attempt": attempts, "wait_s": wait},
+            extra={"model": model.__name__, "pk": str(pk), "attempt": attempts, "wait_s": wait},
         )
         if result.retry_after is not None:
-            break  # rate limited: the rest wait too
+            # Rate limited: the service takes nothing before retry_at, so every pending row waits (in every
+            # process: the wait is written to the rows). Leases running out sooner are only lengthened.
+            queryset.filter(due(retry_at)).update(**{next_field: retry_at})
+            break
     return delivered

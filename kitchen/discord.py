@@ -48,5 +48,10 @@ def send_order_alert(order: Order) -> Delivery:
     return post_json(settings.DISCORD_WEBHOOK_URL, order_alert(order))
 
 
+def call_webhook_url() -> str:
+    """Staff calls go to DISCORD_CALL_WEBHOOK_URL, else to the order webhook (CONTRACT.md section 1)."""
+    return settings.DISCORD_CALL_WEBHOOK_URL or settings.DISCORD_WEBHOOK_URL
+
+
 def send_staff_call_alert(table_name: str, message: str) -> Delivery:
-    return post_json(settings.DISCORD_CALL_WEBHOOK_URL, staff_call_alert(table_name, message))
+    return post_json(call_webhook_url(), staff_call_alert(table_name, message))

@@ -66,7 +66,7 @@ def discord_alerts_dispatch() -> int:
 
 
 def staff_call_alerts_dispatch() -> int:
-    if not settings.DISCORD_CALL_WEBHOOK_URL:
+    if not discord.call_webhook_url():
         return 0
     due = StaffCall.objects.filter(created_at__gte=timezone.now() - ALERT_WINDOW).select_related("table")
 

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from ordering import selectors
 from ordering.errors import DomainError
-from ordering.schema import ErrorSerializer, error_responses
+from ordering.schema import EVENT_ID, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
 from ordering.serializers import OrderSerializer
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, services
@@ -31,6 +31,7 @@ class PreOrderCreateApi(APIView):
 
     @extend_schema(
         operation_id="orders_pre_order",
+        parameters=[TABLE_ID],
         request=PreOrderInSerializer,
         responses={201: PreOrderOutSerializer, **error_responses(400, 404, 409, 413, 429)},
         description="Pay-first order: stock reserved until `expires_at`; pay with the Toss link in `redirect_url`.",
@@ -60,7 +61,9 @@ class PaymentStatusApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        operation_id="orders_payment_status", responses={200: PaymentStatusSerializer, **error_responses(404)}
+        operation_id="orders_payment_status",
+        parameters=[ORDER_ID],
+        responses={200: PaymentStatusSerializer, **error_responses(404)},
     )
     def get(self, request, order_id):
         return Response(PaymentStatusSerializer(selectors.order_get(order_id=order_id)).data)
@@ -116,6 +119,7 @@ class PaymentWebhookApi(APIView):
 class ConfirmPaymentApi(APIView):
     @extend_schema(
         operation_id="orders_confirm_payment",
+        parameters=[ORDER_ID],
         request=None,
         responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
     )
@@ -126,6 +130,7 @@ class ConfirmPaymentApi(APIView):
 class RefundCreateApi(APIView):
     @extend_schema(
         operation_id="orders_refunds_create",
+        parameters=[ORDER_ID],
         request=RefundInSerializer,
         responses={201: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
@@ -148,7 +153,7 @@ class PaymentListApi(APIView):
         responses={200: PaymentEventSerializer(many=True), **error_responses(400, 401, 403)},
     )
     def get(self, request):
-        query = OutcomeQuerySerializer(data=request.query_params)
+        query = OutcomeQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         events = PaymentEvent.objects.all()
         if query.validated_data.get("outcome"):
@@ -159,6 +164,7 @@ class PaymentListApi(APIView):
 class PaymentMatchApi(APIView):
     @extend_schema(
         operation_id="payments_match",
+        parameters=[EVENT_ID],
         request=PaymentMatchInSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
     )

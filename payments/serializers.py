@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from ordering.serializers import OrderLinesField, StrictIntegerField
+from ordering.serializers import OrderLinesField, StrictCharField, StrictIntegerField
 from payments.models import PaymentEvent
 
 
 class PreOrderInSerializer(serializers.Serializer):
-    payer_name = serializers.CharField(min_length=1, max_length=20, trim_whitespace=True)
+    payer_name = StrictCharField(min_length=1, max_length=20, trim_whitespace=True)
     total_amount = StrictIntegerField(min_value=0)
     items = OrderLinesField()
 
@@ -25,8 +25,8 @@ class PaymentStatusSerializer(serializers.Serializer):
     payment_completed = serializers.SerializerMethodField()
     payer_name = serializers.CharField()
     total_amount = serializers.IntegerField()
-    paid_at = serializers.DateTimeField()
-    expires_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
 
     def get_payment_completed(self, order) -> bool:
         return order.status == "completed"
@@ -34,7 +34,7 @@ class PaymentStatusSerializer(serializers.Serializer):
 
 class RefundInSerializer(serializers.Serializer):
     items = OrderLinesField()
-    reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    reason = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
 
 
 class PaymentEventSerializer(serializers.ModelSerializer):

@@ -51,8 +51,6 @@ def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities
     table = table_for_order(table_id=table_id)
     now = timezone.now()
     key = _match_key(payer_name, total_amount)
-    if Order.objects.filter(pending_match_key=key).exists():
-        raise _payer_name_in_use()
     try:
         with transaction.atomic():
             order = order_create_locked(
@@ -63,7 +61,8 @@ def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities
                 expected_total=total_amount,
                 expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
             )
-            # The unique key is the guard against racing requests; the check above only words it nicely.
+            # The unique key decides, even between racing requests; stock and total are checked first, so a
+            # wrong total is amount_mismatch whatever else is pending.
             Order.objects.filter(pk=order.pk).update(pending_match_key=key)
     except IntegrityError:
         raise _payer_name_in_use() from None
@@ -285,8 +284,16 @@ def _lock_order(order_id) -> Order:
 
 @transaction.atomic
 def order_confirm_payment(*, order_id) -> Order:
-    """Staff confirm a pre-order paid (cash, or a deposit that never came through)."""
+    """Staff confirm a pre-order paid (cash, or a deposit that never came through).
+
+    An expired one is revived when its stock is still there: the customer paid, the timer ran out.
+    """
     order = _lock_order(order_id)
+    if order.status == OrderStatus.CANCELLED:
+        revived = _revive(order, now=timezone.now())
+        if revived is None:
+            raise Conflict("만료된 주문의 메뉴가 품절되어 되살릴 수 없습니다. 환불해 주세요.", code="sold_out")
+        return revived
     if order.status != OrderStatus.PRE_ORDER:
         raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pre_order", order_status=order.status)
     return _complete(order, now=timezone.now())

@@ -1,0 +1,53 @@
+"""The periodic jobs' starter also speaks the ASGI lifespan protocol (uvicorn, hypercorn).
+
+Under daphne, which has no lifespan, tests/payments/test_served.py proves they start with the server.
+"""
+
+import asyncio
+
+from config.background import JobsStarter
+
+
+async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):
+    settings.BACKGROUND_JOBS = True
+    settings.BACKGROUND_JOBS_INTERVAL = 0.05
+    starter = JobsStarter(application=None)
+    inbox: asyncio.Queue = asyncio.Queue()
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    lifespan = asyncio.create_task(starter({"type": "lifespan"}, inbox.get, send))
+    await inbox.put({"type": "lifespan.startup"})
+    for _ in range(100):
+        if sent:
+            break
+        await asyncio.sleep(0.01)
+
+    assert sent == [{"type": "lifespan.startup.complete"}]
+    assert starter.task is not None and not starter.task.done()
+
+    await inbox.put({"type": "lifespan.shutdown"})
+    await asyncio.wait_for(lifespan, timeout=5)
+    await asyncio.gather(starter.task, return_exceptions=True)
+
+    assert sent[-1] == {"type": "lifespan.shutdown.complete"}
+    assert starter.task.cancelled()
+
+
+async def test_no_jobs_when_they_are_switched_off(settings):
+    settings.BACKGROUND_JOBS = False
+    starter = JobsStarter(application=None)
+    inbox: asyncio.Queue = asyncio.Queue()
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    await inbox.put({"type": "lifespan.startup"})
+    await inbox.put({"type": "lifespan.shutdown"})
+    await asyncio.wait_for(starter({"type": "lifespan"}, inbox.get, send), timeout=5)
+
+    assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
+    assert starter.task is None
