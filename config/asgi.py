@@ -2,10 +2,16 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()  # sets Django up before the consumers are imported
+django.setup(set_prefix=False)  # before the consumers are imported
+
+from django.conf import settings  # noqa: E402
+
+from config.handlers import PooledASGIHandler  # noqa: E402
+
+django_asgi_app = PooledASGIHandler(threads=settings.SYNC_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

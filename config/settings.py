@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SyncBoundaryMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,9 +111,9 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("TEST", {})
     _db["TEST"].setdefault("CHARSET", "utf8mb4")
     _db["TEST"].setdefault("COLLATION", "utf8mb4_unicode_ci")
-    # 0 under ASGI (Django's advice): sync code runs in changing threads, so persistent connections
-    # pile up idle instead of being reused.
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # Requests run on SYNC_THREADS long-lived threads (config.handlers), so each process holds at most
+    # that many persistent connections (plus one for sockets and one per background job).
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
@@ -195,6 +196,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client IP for rate limits = REMOTE_ADDR, never a client-supplied X-Forwarded-For (behind a proxy,
+    # daphne --proxy-headers already puts the proxy's X-Forwarded-For into REMOTE_ADDR).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "public_write_ip": env.str("THROTTLE_PUBLIC_WRITE_IP", default="120/min"),
         "public_write_table": env.str("THROTTLE_PUBLIC_WRITE_TABLE", default="30/min"),
@@ -230,6 +234,8 @@ KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 # Periodic jobs (expiry, Discord and PayAction outboxes) run inside every served process.
 BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
+# Threads that run requests' sync code (views, ORM) in each process; see config.handlers.
+SYNC_THREADS = env.int("SYNC_THREADS", default=4)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
 # Outboxes (config/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from kitchen import services
 from ordering import selectors
 from ordering.errors import DomainError
-from ordering.schema import error_responses
-from ordering.serializers import KitchenStatusInSerializer, OrderSerializer
+from ordering.schema import ORDER_ID, TABLE_ID, error_responses
+from ordering.serializers import KitchenStatusInSerializer, OrderSerializer, StrictCharField
 from ordering.throttles import PublicWriteIpThrottle, StaffCallThrottle
 
 
@@ -18,13 +18,13 @@ class TokenApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    class Input(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
+    class TokenInput(serializers.Serializer):
+        username = StrictCharField(max_length=150)
+        password = StrictCharField(max_length=128, trim_whitespace=False)
 
     @extend_schema(
         operation_id="auth_token",
-        request=Input,
+        request=TokenInput,
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             **error_responses(400),
@@ -32,7 +32,7 @@ class TokenApi(APIView):
         description="Staff API token for `Authorization: Token <key>` and the kitchen socket's `?token=`.",
     )
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
         if user is None or not user.is_active:
@@ -54,6 +54,7 @@ class KitchenOrdersApi(APIView):
 class KitchenStatusApi(APIView):
     @extend_schema(
         operation_id="orders_kitchen_status",
+        parameters=[ORDER_ID],
         request=KitchenStatusInSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
         description="queued -> cooking -> served; served -> cooking is a recall. Only completed orders move.",
@@ -70,8 +71,8 @@ class CallStaffApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicWriteIpThrottle, StaffCallThrottle]
 
-    class Input(serializers.Serializer):
-        message = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    class CallStaffInput(serializers.Serializer):
+        message = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
 
     def throttled(self, request, wait):
         exc = exceptions.Throttled(wait)
@@ -84,14 +85,15 @@ class CallStaffApi(APIView):
 
     @extend_schema(
         operation_id="tables_call_staff",
-        request=Input,
+        parameters=[TABLE_ID],
+        request=CallStaffInput,
         responses={
             202: inline_serializer("StaffCalled", {"status": serializers.CharField()}),
             **error_responses(400, 404, 429),
         },
     )
     def post(self, request, table_id):
-        data = self.Input(data=request.data)
+        data = self.CallStaffInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.staff_call(table_id=table_id, message=data.validated_data["message"].strip())
         return Response({"status": "sent"}, status=status.HTTP_202_ACCEPTED)

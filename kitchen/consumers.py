@@ -2,14 +2,14 @@ from channels.db import database_sync_to_async
 
 from ordering import events, selectors
 from ordering.consumers import EventConsumer
-from ordering.serializers import FoodSerializer, OrderSerializer
+from ordering.serializers import OrderSerializer
 
 
 @database_sync_to_async
 def _kitchen_snapshot() -> dict:
     return {
         "orders": OrderSerializer(selectors.kitchen_open_orders(), many=True).data,
-        "foods": FoodSerializer(selectors.food_list(), many=True).data,
+        "foods": selectors.menu_data(),
     }
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from ordering.models import Food, Order, OrderItem, Refund, Table
+from ordering.services import food_changed
 
 
 @admin.register(Food)
@@ -10,6 +11,10 @@ class FoodAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # Sold-out, stock and price go through /staff/menu/ (ordering.services.food_update) so they are pushed live.
     readonly_fields = ["sold_out", "stock", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        food_changed(obj)  # phones see a new dish or a new price at once
 
 
 @admin.register(Table)

@@ -8,8 +8,9 @@ from rest_framework.views import APIView
 
 from ordering import selectors, services
 from ordering.errors import DomainError
-from ordering.schema import error_responses
+from ordering.schema import FOOD_ID, TABLE_ID, error_responses
 from ordering.serializers import (
+    MAX_DB_ID,
     CategoryQuerySerializer,
     FoodPatchSerializer,
     FoodSerializer,
@@ -33,23 +34,26 @@ class FoodListApi(PublicAPIView):
         description="The menu. `stock: null` means not counted.",
     )
     def get(self, request):
-        query = CategoryQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty query value (?category=) as absent; the schema says it is invalid.
+        query = CategoryQuerySerializer(data=request.query_params.dict())
         if not query.is_valid():
             raise DomainError("분류는 menu 또는 drinks 입니다.", code="invalid_category")
-        foods = selectors.food_list(category=query.validated_data.get("category"))
-        return Response(FoodSerializer(foods, many=True).data)
+        return Response(selectors.menu_data(category=query.validated_data.get("category")))
 
 
 class FoodDetailApi(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
 
-    @extend_schema(operation_id="foods_retrieve", responses={200: FoodSerializer, **error_responses(404)})
+    @extend_schema(
+        operation_id="foods_retrieve", parameters=[FOOD_ID], responses={200: FoodSerializer, **error_responses(404)}
+    )
     def get(self, request, food_id):
         return Response(FoodSerializer(selectors.food_get(food_id=food_id)).data)
 
     @extend_schema(
         operation_id="foods_partial_update",
+        parameters=[FOOD_ID],
         request=FoodPatchSerializer,
         responses={200: FoodSerializer, **error_responses(400, 401, 403, 404, 409)},
         description="Staff: sold-out switch, stock (null = not counted) and price. Pushed to every open tab.",
@@ -85,7 +89,9 @@ class TableCreateApi(APIView):
 
 
 class TableDetailApi(PublicAPIView):
-    @extend_schema(operation_id="tables_retrieve", responses={200: TableSerializer, **error_responses(404)})
+    @extend_schema(
+        operation_id="tables_retrieve", parameters=[TABLE_ID], responses={200: TableSerializer, **error_responses(404)}
+    )
     def get(self, request, table_id):
         return Response(TableSerializer(selectors.table_get(table_id=table_id)).data)
 
@@ -103,6 +109,7 @@ TableTabSerializer = inline_serializer(
 class TableOrdersApi(PublicAPIView):
     @extend_schema(
         operation_id="tables_orders_list",
+        parameters=[TABLE_ID],
         responses={200: TableTabSerializer, **error_responses(404)},
         description="The table's current session, newest first, cancelled orders left out.",
     )
@@ -121,6 +128,7 @@ class TableOrdersApi(PublicAPIView):
 class TableResetApi(APIView):
     @extend_schema(
         operation_id="tables_orders_reset",
+        parameters=[TABLE_ID],
         responses={
             200: inline_serializer("TableReset", {"archived": serializers.IntegerField()}),
             **error_responses(401, 403, 404),
@@ -152,7 +160,8 @@ class OrderHistoryApi(APIView):
     class Query(serializers.Serializer):
         table_id = serializers.UUIDField(required=False)
         limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
-        offset = serializers.IntegerField(required=False, min_value=0, default=0)
+        # Bounded: a huge offset would overflow the database's LIMIT/OFFSET (a 503 for a bad query string).
+        offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_DB_ID, default=0)
 
     @extend_schema(
         operation_id="orders_history",
@@ -170,7 +179,7 @@ class OrderHistoryApi(APIView):
         },
     )
     def get(self, request):
-        query = self.Query(data=request.query_params)
+        query = self.Query(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         orders, count, spent = selectors.order_history(**query.validated_data)
         return Response({"orders": OrderSerializer(orders, many=True).data, "total_spent": spent, "count": count})

@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from ordering import events, selectors
 from ordering.errors import NotFound
-from ordering.serializers import FoodSerializer, OrderSerializer, TableSerializer
+from ordering.serializers import OrderSerializer, TableSerializer
 
 
 class EventConsumer(AsyncJsonWebsocketConsumer):
@@ -52,7 +52,7 @@ def _table_snapshot(table_id) -> dict:
     return {
         "table": TableSerializer(table).data,
         "orders": OrderSerializer(selectors.table_tab_orders(table_id=table.pk), many=True).data,
-        "foods": FoodSerializer(selectors.food_list(), many=True).data,
+        "foods": selectors.menu_data(),
     }
 
 

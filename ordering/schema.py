@@ -1,7 +1,10 @@
 """OpenAPI pieces shared by every app's views: the contract's error body, per status."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from ordering.serializers import MAX_DB_ID
 
 ErrorSerializer = inline_serializer(
     "Error",
@@ -9,9 +12,10 @@ ErrorSerializer = inline_serializer(
         "code": serializers.CharField(help_text="snake_case, e.g. sold_out, table_not_found"),
         "detail": serializers.CharField(help_text="message for a person, Korean"),
         "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
+            # A field's messages, or for a list of objects (order lines) index -> field -> messages.
+            child=serializers.JSONField(),
             required=False,
-            help_text="with code=invalid: field -> messages",
+            help_text='with code=invalid: field -> messages, e.g. {"items": {"0": {"quantity": ["..."]}}}',
         ),
         "food_ids": serializers.ListField(child=serializers.IntegerField(), required=False),
         "expected": serializers.IntegerField(required=False, help_text="with amount_mismatch: the server total"),
@@ -32,4 +36,20 @@ _DESCRIPTIONS = {
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in statuses}
+    """The operation's error answers; every operation may also answer 503 (the database is away)."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code])
+        for code in dict.fromkeys((*statuses, 503))
+    }
+
+
+# Path ids as the contract describes them; a malformed or unknown one is a 404, never a 500.
+TABLE_ID = OpenApiParameter("table_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="the table's UUID")
+ORDER_ID = OpenApiParameter("order_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+FOOD_ID = OpenApiParameter("food_id", {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID}, OpenApiParameter.PATH)
+EVENT_ID = OpenApiParameter(
+    "event_id",
+    {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID},
+    OpenApiParameter.PATH,
+    description="a PaymentEvent id",
+)

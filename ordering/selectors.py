@@ -1,11 +1,17 @@
 """Reads. Every function here costs a fixed number of queries, whatever the size of the history."""
 
+import logging
+import time
 import uuid
 
+from django.core.cache import cache
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from ordering.errors import NotFound
 from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
+from ordering.serializers import FoodSerializer
+
+logger = logging.getLogger(__name__)
 
 SPENT = Sum(F("total_amount") - F("refunded_amount"))
 
@@ -37,6 +43,53 @@ def food_list(*, category: str | None = None) -> QuerySet[Food]:
     if category:
         foods = foods.filter(category=category)
     return foods
+
+
+MENU_VERSION_KEY = "menu:version"
+# Changes made through the app invalidate at once; this bounds how long one made around it (a seed
+# command, a manual SQL fix) can stay unseen.
+MENU_CACHE_SECONDS = 5
+
+
+def _menu_version() -> int:
+    version = cache.get(MENU_VERSION_KEY)
+    if version is None:
+        # Start from the clock, not 1: data cached under an older run's low numbers is never read back.
+        cache.add(MENU_VERSION_KEY, int(time.time() * 1000), timeout=None)
+        version = cache.get(MENU_VERSION_KEY)
+    return version
+
+
+def menu_data(*, category: str | None = None) -> list[dict]:
+    """The serialized menu, cached until the next food change (the hottest read: every phone, every reconnect).
+
+    Versioned keys: the version is read before the database, so a reader that races a change caches the old
+    menu under the old version, which nobody reads again. Without the cache (Redis down) it reads the database.
+    """
+    try:
+        key = f"menu:{_menu_version()}:{category or 'all'}"
+        data = cache.get(key)
+    except Exception:
+        logger.warning("menu cache unavailable", exc_info=True)
+        key, data = None, None
+    if data is None:
+        data = [dict(item) for item in FoodSerializer(food_list(category=category), many=True).data]
+        if key is not None:
+            try:
+                cache.set(key, data, MENU_CACHE_SECONDS)
+            except Exception:
+                logger.warning("menu cache unavailable", exc_info=True)
+    return data
+
+
+def menu_cache_invalidate() -> None:
+    """Called after a food change commits: the next read builds the menu afresh."""
+    try:
+        cache.incr(MENU_VERSION_KEY)
+    except ValueError:  # no version yet: nothing cached under one either
+        pass
+    except Exception:
+        logger.warning("menu cache unavailable", exc_info=True)
 
 
 def food_get(*, food_id) -> Food:

@@ -6,6 +6,9 @@ from ordering.models import Category, Food, KitchenStatus, Order, OrderItem, Ref
 
 MAX_ORDER_LINES = 50
 MAX_QUANTITY = 99
+# The largest primary key any backend stores (signed 64-bit): a bigger id is malformed input, not a query
+# that overflows the database driver.
+MAX_DB_ID = 2**63 - 1
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -15,6 +18,26 @@ class StrictIntegerField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID string only: DRF's UUIDField would turn an integer (even true) into a UUID."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: DRF's CharField would turn 0 or 1.5 into "0" and "1.5"."""
+
+    default_error_messages = {"invalid": "문자열을 입력해 주세요."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -115,7 +138,7 @@ def order_data(order: Order) -> dict:
 
 
 class OrderLineInSerializer(serializers.Serializer):
-    food_id = StrictIntegerField(min_value=1)
+    food_id = StrictIntegerField(min_value=1, max_value=MAX_DB_ID)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
@@ -136,7 +159,7 @@ class OrderLinesField(serializers.ListField):
 
 
 class OrderInSerializer(serializers.Serializer):
-    table_id = serializers.UUIDField()
+    table_id = StrictUUIDField()
     items = OrderLinesField()
 
 
@@ -152,7 +175,7 @@ class FoodPatchSerializer(serializers.Serializer):
 
 
 class TableCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=50, allow_blank=False, trim_whitespace=True)
+    name = StrictCharField(required=False, max_length=50, allow_blank=False, trim_whitespace=True)
 
 
 class KitchenStatusInSerializer(serializers.Serializer):

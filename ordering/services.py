@@ -11,7 +11,7 @@ from django.utils import timezone
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Food, Order, OrderItem, OrderStatus, Table
-from ordering.selectors import food_get, order_get, table_get, table_not_found
+from ordering.selectors import food_get, menu_cache_invalidate, order_get, table_get, table_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
         Food.objects.filter(pk=food.pk).update(
             stock=F("stock") - quantities[food.pk], sold_out=food.sold_out, updated_at=timezone.now()
         )
-        events.food_updated(food)
+        food_changed(food)
     return foods
 
 
@@ -69,7 +69,13 @@ def stock_release(*, quantities: dict[int, int]) -> None:
             food.sold_out = False
             fields["sold_out"] = False
         Food.objects.filter(pk=food.pk).update(**fields)
-        events.food_updated(food)
+        food_changed(food)
+
+
+def food_changed(food: Food) -> None:
+    """After any change of a food commits: push it to every screen and drop the cached menu."""
+    events.food_updated(food)
+    transaction.on_commit(menu_cache_invalidate)
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -169,7 +175,7 @@ def food_update(*, food_id, sold_out: bool | None = None, stock=UNSET, price: in
     if price is not None:
         food.price = price  # past orders keep their frozen unit prices
     food.save()
-    events.food_updated(food)
+    food_changed(food)
     return food
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -8,6 +9,13 @@ from tests.factories import FoodFactory, StaffFactory, TableFactory
 # Tests drive jobs and rate limits explicitly; the served app runs both on its own.
 settings.BACKGROUND_JOBS = False
 settings.THROTTLE_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and the cached menu never leak from one test into the next."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

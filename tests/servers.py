@@ -63,7 +63,8 @@ class Daphne:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited: {self.log()}")
             try:
-                if requests.get(self.url + "/api/foods/", timeout=1).status_code < 500:
+                # /healthz, not the menu: an early menu read would be cached before the test's own foods exist.
+                if requests.get(self.url + "/healthz", timeout=1).status_code < 500:
                     return self
             except requests.RequestException:
                 pass
