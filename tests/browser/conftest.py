@@ -12,8 +12,10 @@ from tests.factories import FoodFactory, StaffFactory, TableFactory
 from tests.servers import Daphne, test_database_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's loop and the async-unsafe flag end with the browser tests, before
+    # the async (WebSocket) tests and the subprocess checks of other folders run.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
     # Playwright's sync API keeps an event loop marked running in this thread, which Django takes for
