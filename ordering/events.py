@@ -61,7 +61,7 @@ async def _group_send_all(groups: list[str], message: dict) -> None:
     if layer is None:
         return
     message = {**message, "ts": server_ts()}
-    envelope = {"type": "event.forward", "event": message}
+    envelope = {"type": "event.forward", "text": json.dumps(message, ensure_ascii=False)}
     await asyncio.wait_for(
         asyncio.gather(*(layer.group_send(group, envelope) for group in groups)),
         timeout=SEND_TIMEOUT_SECONDS,

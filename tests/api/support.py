@@ -1,5 +1,7 @@
 """Helpers shared by tests/api, tests/services and tests/concurrency."""
 
+import json
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -33,7 +35,7 @@ class EventRecorder:
         return self
 
     def drain(self) -> list[dict]:
-        """The events received so far (the `event` of each envelope), without waiting for more."""
+        """The events received so far (decoded from each envelope), without waiting for more."""
         return async_to_sync(self._drain)()
 
     async def _drain(self) -> list[dict]:
@@ -42,7 +44,7 @@ class EventRecorder:
         queue = self.layer.channels.get(self.channel)
         while queue is not None and not queue.empty():
             envelope = await self.layer.receive(self.channel)
-            received.append(envelope["event"])
+            received.append(json.loads(envelope["text"]))
         return received
 
     def types(self) -> list[str]:

@@ -96,7 +96,7 @@ def capture_events(groups: list[str], action, *, settle: float = 0.3):
                         message = await asyncio.wait_for(layer.receive(channel), timeout=settle)
                     except TimeoutError:
                         break
-                    received[group].append(message["event"])
+                    received[group].append(json.loads(message["text"]))
         finally:
             for group, channel in channels.items():
                 await layer.group_discard(group, channel)
