@@ -28,13 +28,20 @@ def order_number_new(now: datetime | None = None) -> str:
 
 
 def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
-    """Lock the ordered foods, check them, take their stock. Call inside a transaction.
+    """Lock the counted foods, check every food, take the stock. Call inside a transaction.
 
-    Rows are locked in primary-key order so that two orders touching the same foods can never
-    deadlock; every check happens under the lock, so the last units go to exactly one buyer.
+    Counted foods are locked in primary-key order, so two orders touching the same foods can never
+    deadlock, and checked under the lock, so the last units go to exactly one buyer. Uncounted foods
+    have nothing to run out of and are not locked: orders of the popular drinks never queue behind
+    each other (their sold-out switch is read as last committed).
     """
     ids = sorted(quantities)
-    foods = {food.pk: food for food in Food.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    foods = {food.pk: food for food in Food.objects.filter(pk__in=ids)}
+    counted = sorted(pk for pk, food in foods.items() if food.stock is not None)
+    if counted:
+        foods.update(
+            (food.pk, food) for food in Food.objects.select_for_update().filter(pk__in=counted).order_by("pk")
+        )
     missing = [food_id for food_id in ids if food_id not in foods]
     if missing:
         raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)
