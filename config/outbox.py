@@ -8,12 +8,14 @@ sends it (at-least-once in that one case: the outside service may have received 
 """
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -84,6 +86,20 @@ def lease_seconds() -> float:
     return max(settings.OUTBOX_LEASE_SECONDS, 3 * settings.OUTSIDE_HTTP_TIMEOUT)
 
 
+def _held(key: str) -> bool:
+    try:
+        return bool(cache.get(key))
+    except Exception:  # no cache (Redis down): the rows' own retry times still apply
+        return False
+
+
+def _hold(key: str, seconds: float) -> None:
+    try:
+        cache.set(key, True, timeout=max(1, math.ceil(seconds)))
+    except Exception:
+        logger.warning("outbox hold not stored", extra={"key": key})
+
+
 def dispatch(
     *,
     queryset: QuerySet,
@@ -95,6 +111,9 @@ def dispatch(
     """Send what is due in `queryset` (rows not done); returns how many were delivered."""
     model = queryset.model
     next_field, attempts_field = f"{prefix}next_attempt_at", f"{prefix}attempts"
+    hold_key = f"outbox:hold:{model._meta.label_lower}"
+    if _held(hold_key):
+        return 0  # rate limited: nothing is sent before the service's retry_after, new rows included
 
     def due(at):
         return Q(**{done_field: False}) & (Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": at}))
@@ -136,6 +155,7 @@ def dispatch(
             extra={"model": model.__name__, "pk": str(pk), "attempt": attempts, "wait_s": wait},
         )
         if result.retry_after is not None:
+            _hold(hold_key, wait)
             # Rate limited: the service takes nothing before retry_at, so every pending row waits (in every
             # process: the wait is written to the rows). Leases running out sooner are only lengthened.
             queryset.filter(due(retry_at)).update(**{next_field: retry_at})

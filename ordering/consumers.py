@@ -20,7 +20,12 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         # Join before reading the snapshot: an event raised meanwhile is queued behind it, not lost.
         self.groups_to_join = groups
         for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:
+                # Right after Redis comes back the layer's first call may still hold the dead
+                # connection; one retry reconnects instead of closing the phone's socket.
+                await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_to_join", []):

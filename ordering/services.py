@@ -39,9 +39,7 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
     foods = {food.pk: food for food in Food.objects.filter(pk__in=ids)}
     counted = sorted(pk for pk, food in foods.items() if food.stock is not None)
     if counted:
-        foods.update(
-            (food.pk, food) for food in Food.objects.select_for_update().filter(pk__in=counted).order_by("pk")
-        )
+        foods.update((food.pk, food) for food in Food.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
     missing = [food_id for food_id in ids if food_id not in foods]
     if missing:
         raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)

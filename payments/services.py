@@ -149,15 +149,19 @@ def parse_payaction_date(value) -> datetime | None:
     return parsed
 
 
+MAX_AMOUNT = 10**12  # won; anything larger is not a payment of ours, and would not fit the column
+
+
 def _int_amount(value) -> int | None:
+    """The amount as a whole number of won, or None when it is unusable (stored, never matched)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and -MAX_AMOUNT <= value <= MAX_AMOUNT:
+        return value
     return None
 
 
