@@ -91,8 +91,9 @@ pre-commit: lint test-fast ## what to run before a commit
 ci: ## what CI runs (.ci/run): services, full suite on MariaDB + Redis, fast suite embedded
 	bash .ci/run
 
-bench: install ## benchmarks (bench/README.md); numbers go to docs/benchmarks.md
+bench: install ## benchmarks (bench/README.md), then the full festival-peak load; numbers go to docs/benchmarks.md
 	$(RUN) python bench/run_all.py
+	$(RUN) python bench/peak.py
 
 screenshots: install ## screenshots of the pages into docs/screenshots/ (headless Debian chromium)
 	$(RUN) python bench/screenshots.py

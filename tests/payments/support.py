@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from tests.servers import ROOT, Daphne, test_database_url
+from tests.servers import ROOT, test_database_url
 
 SAMPLES = json.loads((Path(__file__).parent / "data" / "payaction-webhooks.json").read_text(encoding="utf-8"))
 WEBHOOK_KEY = "whk-test-0123456789"
@@ -188,31 +187,3 @@ def server_env(db: ServedDatabase, **extra) -> dict:
     }
     env.update({key: str(value) for key, value in extra.items()})
     return env
-
-
-class QuietDaphne(Daphne):
-    """A served process started without sending it any request: it only waits for the port to open.
-
-    (tests.servers.Daphne polls an API path, and a request may itself start the background jobs.)
-    """
-
-    def start(self, timeout: float = 30.0) -> "QuietDaphne":
-        log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not listen in {timeout}s: {self.log()}")

@@ -13,7 +13,6 @@ import requests
 
 from tests.fakes import Answer, FakeService
 from tests.payments.support import (
-    QuietDaphne,
     ServedDatabase,
     deposit_body,
     served_database,
@@ -140,7 +139,7 @@ def test_alerts_pending_when_a_server_stops_are_sent_after_a_new_one_starts(shar
             assert tried, server.log()  # every alert was attempted (and failed) before the stop
 
         after = server_env(shared_db, DISCORD_WEBHOOK_URL=f"{discord.url}/hook", BACKGROUND_JOBS_INTERVAL=0.1)
-        with QuietDaphne(env=after) as restarted:  # no request is sent to it: the jobs start with the server
+        with Daphne(env=after, quiet=True) as restarted:  # no request is sent to it: the jobs start with the server
             sent = wait_until(lambda: len(discord.received()) >= len(numbers), timeout=20)
             time.sleep(1.0)
             log = restarted.log()
