@@ -200,9 +200,10 @@ REST_FRAMEWORK = {
     # daphne --proxy-headers already puts the proxy's X-Forwarded-For into REMOTE_ADDR).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
-        "public_write_ip": env.str("THROTTLE_PUBLIC_WRITE_IP", default="120/min"),
-        "public_write_table": env.str("THROTTLE_PUBLIC_WRITE_TABLE", default="30/min"),
-        "staff_call": env.str("THROTTLE_STAFF_CALL", default="3/min"),
+        # Generous per IP: a festival's phones often share one venue Wi-Fi address.
+        "public_write_ip": env.str("THROTTLE_PUBLIC_WRITE_IP", default="1200/min"),
+        "public_write_table": env.str("THROTTLE_PUBLIC_WRITE_TABLE", default="240/min"),
+        "staff_call": env.str("THROTTLE_STAFF_CALL", default="6/min"),
     },
 }
 
