@@ -121,22 +121,3 @@ class JsonErrorsMiddleware:
                 json_dumps_params={"ensure_ascii": False},
             )
         return response
-
-
-class SyncBoundaryMiddleware:
-    """Innermost middleware, sync only: keeps the whole middleware stack in one sync thread.
-
-    Under ASGI, Django runs any middleware that can be async in async mode, and Django's own middleware
-    (sessions, CSRF, auth, ...) then moves to a worker thread and back for every hook: a dozen thread
-    switches per request. With this sync-only layer innermost, every middleware above it runs sync, and a
-    request costs three switches (into the sync thread, back for the view resolver, into the view).
-    """
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
