@@ -12,15 +12,15 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from config import outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
-from ordering.models import Order, OrderStatus, Refund
-from ordering.selectors import order_get, order_not_found, parse_uuid
+from ordering.models import Order, OrderItem, OrderStatus, Refund
+from ordering.selectors import order_get, order_not_found, parse_uuid, with_lines
 from ordering.services import order_create_locked, stock_release, stock_reserve, table_for_order
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
@@ -113,15 +113,18 @@ def pre_orders_expire(*, now: datetime | None = None) -> int:
     )
     if not orders:
         return 0
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.CANCELLED, pending_match_key=None)
-    released: dict[int, int] = {}
-    for order in orders:
-        for item in order.items.all():
-            released[item.food_id] = released.get(item.food_id, 0) + item.quantity
+    pks = [order.pk for order in orders]
+    Order.objects.filter(pk__in=pks).update(status=OrderStatus.CANCELLED, pending_match_key=None)
+    released = dict(
+        OrderItem.objects.filter(order_id__in=pks)
+        .values("food_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("food_id", "n")
+    )
     stock_release(quantities=released)
-    for order in orders:
-        events.order_updated(order_get(order_id=order.pk))
-    logger.info("pre-orders expired", extra={"count": len(orders)})
+    for order in with_lines(Order.objects.filter(pk__in=pks).order_by("pk")):
+        events.order_updated(order)
+    logger.info("pre-orders expired", extra={"count": len(orders), "order_ids": [str(pk) for pk in pks]})
     return len(orders)
 
 

@@ -32,6 +32,21 @@ def test_database_url() -> str | None:
     return f"mysql://{user}{password}@{host}:{port}/{connection.settings_dict['NAME']}"
 
 
+def stop_process(process: subprocess.Popen | None, *, kill: bool = False, grace: float = 10.0) -> None:
+    """SIGTERM (or SIGKILL: a crash), then SIGKILL if it has not ended within `grace` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    if kill:
+        process.kill()
+    else:
+        process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 class Daphne:
     """One served process of the app: `with Daphne(env={...}) as server: requests.get(server.url + ...)`."""
 
@@ -78,16 +93,7 @@ class Daphne:
         raise RuntimeError(f"daphne did not answer in {timeout}s: {self.log()}")
 
     def stop(self, kill: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, kill=kill)
 
     def log(self) -> str:
         try:

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from tests.fakes import Answer, FakeService, Recorded
-from tests.servers import ROOT, free_port, test_database_url
+from tests.servers import ROOT, free_port, stop_process, test_database_url
 
 MARIADBD = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin:/usr/local/sbin")
 MARIADB_INSTALL_DB = shutil.which("mariadb-install-db")
@@ -92,13 +92,7 @@ class PrivateRedis:
             return False
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         _wait(lambda: not _port_open(self.port), 10, "private redis shutdown")
 
 
@@ -197,13 +191,7 @@ class PrivateMariaDB:
     def stop(self, *, kill: bool = False) -> None:
         """Shut down (SIGTERM), or crash it (SIGKILL): committed rows must survive either."""
         self.thaw()
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process, kill=kill, grace=60)
         _wait(lambda: not _port_open(self.port), 10, "private mariadb shutdown")
 
 
