@@ -17,6 +17,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config import background  # noqa: E402
+from config.edge import MenuEdge  # noqa: E402
 from config.websocket import OriginValidator  # noqa: E402
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
 from kitchen.ws_auth import TokenAuthMiddleware  # noqa: E402
@@ -25,7 +26,7 @@ from ordering.routing import websocket_urlpatterns as ordering_ws  # noqa: E402
 application = background.JobsStarter(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": MenuEdge(django_asgi_app),
             "websocket": OriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(ordering_ws + kitchen_ws)))),
         }
     )

@@ -10,6 +10,25 @@ from config.logging import request_id_var
 access_logger = logging.getLogger("config.access")
 
 
+def request_id(header: str | None) -> str:
+    """The proxy's X-Request-ID if it sent one, else a new id."""
+    return (header or "")[:64] or uuid.uuid4().hex[:16]
+
+
+def log_request(method: str, path: str, status: int, started: float) -> None:
+    if settings.ACCESS_LOG:
+        access_logger.log(
+            logging.DEBUG if path == "/healthz" else logging.INFO,  # probed every few seconds
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+
+
 class RequestIdMiddleware:
     """Tags every log line of a request with its id (X-Request-ID from a proxy, else a new one).
 
@@ -22,23 +41,13 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        rid = request_id(request.headers.get("X-Request-ID"))
         request.request_id = rid  # for django.request's error lines, logged after this middleware returns
         token = request_id_var.set(rid)
         started = time.monotonic()
         try:
             response = self.get_response(request)
-            if settings.ACCESS_LOG:
-                access_logger.log(
-                    logging.DEBUG if request.path == "/healthz" else logging.INFO,  # probed every few seconds
-                    "request",
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                    },
-                )
+            log_request(request.method, request.path, response.status_code, started)
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = rid

@@ -138,9 +138,12 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="pub"),
+            # A stalled Redis must not hold requests: the menu falls back to the database and the rate
+            # limits fail open, both on a timeout as on a refused connection.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -236,6 +239,8 @@ BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
 # Threads that run requests' sync code (views, ORM) in each process; see config.handlers.
 SYNC_THREADS = env.int("SYNC_THREADS", default=4)
+# Plain menu reads answered on the event loop while the menu is unchanged (config.edge).
+MENU_EDGE = env.bool("MENU_EDGE", default=True)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
 # Outboxes (config/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).

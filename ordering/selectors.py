@@ -1,11 +1,13 @@
 """Reads. Every function here costs a fixed number of queries, whatever the size of the history."""
 
+import json
 import logging
 import time
 import uuid
 
 from django.core.cache import cache
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from rest_framework.renderers import JSONRenderer
 
 from ordering.errors import NotFound
 from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
@@ -60,26 +62,40 @@ def _menu_version() -> int:
     return version
 
 
-def menu_data(*, category: str | None = None) -> list[dict]:
-    """The serialized menu, cached until the next food change (the hottest read: every phone, every reconnect).
+def menu_json(*, category: str | None = None) -> bytes:
+    """The menu as the JSON `GET /api/foods/` answers (the hottest read: every phone, every reconnect).
 
-    Versioned keys: the version is read before the database, so a reader that races a change caches the old
-    menu under the old version, which nobody reads again. Without the cache (Redis down) it reads the database.
+    Rendered once per menu version, in the shared cache (plain reads are then answered by config.edge
+    without coming here). Versioned keys: the version is read before the database, so a reader that races
+    a change caches the old menu under the old version, which nobody reads again. Without the cache (Redis
+    down) it reads the database.
     """
     try:
         key = f"menu:{_menu_version()}:{category or 'all'}"
-        data = cache.get(key)
     except Exception:
         logger.warning("menu cache unavailable", exc_info=True)
-        key, data = None, None
-    if data is None:
-        data = [dict(item) for item in FoodSerializer(food_list(category=category), many=True).data]
-        if key is not None:
-            try:
-                cache.set(key, data, MENU_CACHE_SECONDS)
-            except Exception:
-                logger.warning("menu cache unavailable", exc_info=True)
-    return data
+        return _menu_render(category)
+    try:
+        body = cache.get(key)
+    except Exception:
+        logger.warning("menu cache unavailable", exc_info=True)
+        return _menu_render(category)
+    if body is None:
+        body = _menu_render(category)
+        try:
+            cache.set(key, body, MENU_CACHE_SECONDS)
+        except Exception:
+            logger.warning("menu cache unavailable", exc_info=True)
+    return body
+
+
+def menu_data(*, category: str | None = None) -> list[dict]:
+    """The menu as data, for the socket snapshots (a fresh copy: the caller may change it)."""
+    return json.loads(menu_json(category=category))
+
+
+def _menu_render(category: str | None) -> bytes:
+    return JSONRenderer().render(FoodSerializer(food_list(category=category), many=True).data)
 
 
 def menu_cache_invalidate() -> None:

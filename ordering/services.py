@@ -11,7 +11,7 @@ from django.utils import timezone
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Food, Order, OrderItem, OrderStatus, Table
-from ordering.selectors import food_get, menu_cache_invalidate, order_get, table_get, table_not_found
+from ordering.selectors import food_get, menu_cache_invalidate, table_get, table_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def order_create_locked(
         paid_at=now if status == OrderStatus.COMPLETED else None,
         expires_at=expires_at,
     )
-    OrderItem.objects.bulk_create(
+    items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
             food_id=food_id,
@@ -128,6 +128,8 @@ def order_create_locked(
         )
         for food_id, quantity in sorted(quantities.items())
     )
+    # The order as selectors.with_lines reads it (lines by id, no refunds yet), without reading it back.
+    order._prefetched_objects_cache = {"items": items, "refunds": []}
     return order
 
 
@@ -143,7 +145,6 @@ def order_place(*, table_id, quantities: dict[int, int]) -> Order:
     """A direct order: completed at once, a ticket for the kitchen."""
     table = table_for_order(table_id=table_id)
     order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
-    order = order_get(order_id=order.pk)
     events.order_created(order)
     logger.info(
         "order created",

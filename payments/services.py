@@ -68,7 +68,6 @@ def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities
         raise _payer_name_in_use() from None
     if settings.PAYACTION_API_KEY:
         PayActionRegistration.objects.create(order=order)
-    order = order_get(order_id=order.pk)
     events.order_created(order)
     return order
 

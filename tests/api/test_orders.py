@@ -77,6 +77,20 @@ def test_order_announces_itself_to_the_kitchen_and_the_menu(
     assert (food_event["food"]["id"], food_event["food"]["stock"]) == (counted_food.pk, 3)
 
 
+def test_the_answer_and_the_event_are_the_order_as_it_is_read_back(
+    api, table, food, counted_food, events, django_capture_on_commit_callbacks
+):
+    """They are built from what was written, not read back: they must not differ from a later read."""
+    events.subscribe(f"table.{table.pk.hex}")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(URL, order_body(table, (counted_food, 2), (food, 1)), format="json")
+
+    read_back = api.get(f"/api/tables/{table.pk}/orders/").json()["orders"][0]
+    assert response.json() == read_back
+    announced = [event["order"] for event in events.drain() if event["type"] == "order.created"]
+    assert announced and all(order == read_back for order in announced)
+
+
 def test_repeated_food_lines_are_merged(api, table, food):
     response = api.post(URL, order_body(table, (food, 2), (food, 3)), format="json")
 
