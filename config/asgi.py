@@ -16,12 +16,14 @@ django_asgi_app = PooledASGIHandler(threads=settings.SYNC_THREADS)
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from config import background  # noqa: E402
+from config import background, transport  # noqa: E402
 from config.edge import MenuEdge  # noqa: E402
 from config.websocket import OriginValidator  # noqa: E402
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
 from kitchen.ws_auth import TokenAuthMiddleware  # noqa: E402
 from ordering.routing import websocket_urlpatterns as ordering_ws  # noqa: E402
+
+transport.install()  # Daphne's TCP writes sent at once (config/transport.py)
 
 application = background.JobsStarter(
     ProtocolTypeRouter(
@@ -31,3 +33,5 @@ application = background.JobsStarter(
         }
     )
 )
+
+transport.tune_gc()  # last: what is loaded by now is frozen out of the collector's passes
