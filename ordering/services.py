@@ -134,10 +134,10 @@ def order_create_locked(
 
 
 def table_for_order(*, table_id) -> Table:
-    table = Table.objects.filter(pk=table_id).first()
-    if table is None:
-        raise table_not_found()
-    return table
+    try:
+        return Table.objects.get(pk=table_id)
+    except Table.DoesNotExist:
+        raise table_not_found() from None
 
 
 @transaction.atomic
