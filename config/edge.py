@@ -82,14 +82,17 @@ class MenuEdge:
             request_id_var.reset(token)
 
     def _recorder(self, key, send):
-        """Passes Django's answer on and keeps it if it is a whole 200 in one body message."""
+        """Passes Django's answer on and keeps it if it is a whole 200 in one body message, for everyone."""
         start = {}
 
         async def recording_send(message):
             if message["type"] == "http.response.start":
                 start.update(message)
             elif (
-                message["type"] == "http.response.body" and not message.get("more_body") and start.get("status") == 200
+                message["type"] == "http.response.body"
+                and not message.get("more_body")
+                and start.get("status") == 200
+                and not any(name.lower() == b"set-cookie" for name, _ in start["headers"])  # someone's own
             ):
                 headers = [(n, v) for n, v in start["headers"] if n.lower() not in _PER_REQUEST]
                 if len(self._answers) > 16:

@@ -147,7 +147,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # One channel per group per process (ordering.fanout) carries every event of its group, for as
+            # long as one socket needs it: room for bursts, and no membership expiring under an open board.
+            "CONFIG": {"capacity": 1000, "group_expiry": 30 * 86400},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------------------

@@ -28,4 +28,4 @@ class KitchenConsumer(EventConsumer):
         if not staff:
             return await self.close(code=4403 if authenticated else 4401)
         await self.join([events.GROUP_KITCHEN, events.GROUP_MENU])
-        await self.send_event("snapshot", **await _kitchen_snapshot())
+        await self.send_snapshot(**await _kitchen_snapshot())

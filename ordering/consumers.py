@@ -2,11 +2,10 @@
 
 import json
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from ordering import events, selectors
+from ordering import events, fanout, selectors
 from ordering.errors import NotFound
 from ordering.serializers import OrderSerializer, TableSerializer
 
@@ -14,22 +13,35 @@ from ordering.serializers import OrderSerializer, TableSerializer
 class EventConsumer(AsyncJsonWebsocketConsumer):
     """Base for every socket of the contract: groups, ping/pong, error answers, event forwarding."""
 
-    groups_to_join: list[str]
+    # No channel of its own: group events come through ordering.fanout, one channel per group per process.
+    channel_layer_alias = None
+    joined: list[str]
+    # Events that arrive between joining and the snapshot, sent right after it (None once it is out).
+    pending: list[str] | None
 
     async def join(self, groups: list[str]) -> None:
-        # Join before reading the snapshot: an event raised meanwhile is queued behind it, not lost.
-        self.groups_to_join = groups
+        # Join before reading the snapshot: an event raised meanwhile waits behind it, not lost.
+        self.joined, self.pending = [], []
         for group in groups:
-            try:
-                await self.channel_layer.group_add(group, self.channel_name)
-            except Exception:
-                # Right after Redis comes back the layer's first call may still hold the dead
-                # connection; one retry reconnects instead of closing the phone's socket.
-                await self.channel_layer.group_add(group, self.channel_name)
+            await fanout.hub().join(group, self)
+            self.joined.append(group)
+
+    async def send_snapshot(self, **snapshot) -> None:
+        await self.send_event("snapshot", **snapshot)
+        pending, self.pending = self.pending, None
+        for text in pending:
+            await self.send(text_data=text)
+
+    async def forward(self, text: str) -> None:
+        """A group event, already encoded by the sender for every socket."""
+        if self.pending is not None:
+            self.pending.append(text)
+        else:
+            await self.send(text_data=text)
 
     async def disconnect(self, code):
-        for group in getattr(self, "groups_to_join", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in getattr(self, "joined", []):
+            await fanout.hub().leave(group, self)
 
     async def send_event(self, event_type: str, **payload) -> None:
         await self.send_json({"type": event_type, "ts": events.server_ts(), **payload})
@@ -47,18 +59,6 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             return await self.send_event("pong")
         await self.send_event("error", code="unknown_message", detail="알 수 없는 메시지입니다.")
-
-    async def dispatch(self, message):
-        # Channels closes stale database connections (a trip through the sync thread) before every
-        # handler. Ours reach the database only through database_sync_to_async, which does that itself,
-        # so forwarding one event to a thousand sockets costs no thread trip at all.
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
-    async def event_forward(self, message):
-        await self.send(text_data=message["text"])  # encoded once by the sender, for every socket
 
 
 @database_sync_to_async
@@ -84,4 +84,4 @@ class TableConsumer(EventConsumer):
             snapshot = await _table_snapshot(table_id)
         except NotFound:
             return await self.close(code=4404)
-        await self.send_event("snapshot", **snapshot)
+        await self.send_snapshot(**snapshot)

@@ -7,17 +7,21 @@ the next read, whichever process made it (the version lives in the shared cache)
 import contextvars
 import json
 import time
+from types import ModuleType
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import HttpCommunicator
 from django.core import signals
 from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.urls import path
 from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from config.edge import MenuEdge
 from ordering import services
+from ordering.apis import FoodListApi
 from ordering.models import Food
 from ordering.selectors import MENU_VERSION_KEY
 from tests.factories import FoodFactory, StaffFactory
@@ -179,3 +183,22 @@ def test_cache_objects_of_every_request_share_one_redis_connection():
     after = server.info("stats")["total_connections_received"]
     server.close()
     assert after - before <= 1
+
+
+def _menu_with_a_cookie(request):
+    get_token(request)  # Django will send this client a CSRF cookie with its answer
+    return FoodListApi.as_view()(request)
+
+
+async def test_an_answer_that_sets_a_cookie_is_never_replayed(django_requests, settings):
+    """A cookie belongs to the one client it was set for."""
+    await sync_to_async(FoodFactory)()
+    urls = ModuleType("menu_with_a_cookie_urls")
+    urls.urlpatterns = [path("api/foods/", _menu_with_a_cookie)]
+    settings.ROOT_URLCONF = urls
+
+    first = await get("/api/foods/")
+    second = await get("/api/foods/")
+
+    assert "set-cookie" in first[1] and "set-cookie" in second[1]
+    assert len(django_requests) == 2

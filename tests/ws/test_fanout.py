@@ -1,0 +1,120 @@
+"""ordering.fanout: one channel per group per process, every member socket written in one pass."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from ordering import events, fanout, services
+from ordering.consumers import EventConsumer
+from tests.factories import FoodFactory, TableFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TIMEOUT = 3
+
+
+async def open_tab(table) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, f"/ws/tables/{table.pk}/")
+    assert (await communicator.connect(timeout=TIMEOUT))[0]
+    assert (await communicator.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
+    return communicator
+
+
+async def test_sockets_of_a_group_share_one_channel_and_the_last_one_out_leaves_the_group():
+    table = await sync_to_async(TableFactory)()
+    tabs = [await open_tab(table) for _ in range(3)]
+    hub = fanout.hub()
+    group = hub.groups[events.table_group(table.pk)]
+    assert len(group.members) == 3
+    assert hub.groups[events.GROUP_MENU].channel != group.channel
+
+    await tabs[0].disconnect()
+    await tabs[1].disconnect()
+    assert events.table_group(table.pk) in hub.groups
+    await tabs[2].disconnect()
+    assert events.table_group(table.pk) not in hub.groups
+    assert events.GROUP_MENU not in hub.groups
+    await asyncio.sleep(0)
+    assert group.pump.done()  # its channel is dropped with it
+
+
+async def test_one_event_reaches_every_socket_of_its_group_once():
+    table, other = await sync_to_async(TableFactory)(), await sync_to_async(TableFactory)()
+    tabs = [await open_tab(table) for _ in range(3)]
+    elsewhere = await open_tab(other)
+
+    await get_channel_layer().group_send(
+        events.table_group(table.pk), {"type": "event.forward", "text": '{"type": "order.created", "n": 1}'}
+    )
+
+    for tab in tabs:
+        assert await tab.receive_json_from(timeout=TIMEOUT) == {"type": "order.created", "n": 1}
+        assert await tab.receive_nothing(timeout=0.2)
+    assert await elsewhere.receive_nothing(timeout=0.2)
+    for tab in [*tabs, elsewhere]:
+        await tab.disconnect()
+
+
+async def test_a_sold_out_switch_reaches_tabs_of_every_table():
+    tables = [await sync_to_async(TableFactory)() for _ in range(3)]
+    food = await sync_to_async(FoodFactory)()
+    tabs = [await open_tab(table) for table in tables]
+
+    await sync_to_async(services.food_update)(food_id=food.pk, sold_out=True)
+
+    for tab in tabs:
+        event = await tab.receive_json_from(timeout=TIMEOUT)
+        assert (event["type"], event["food"]["id"], event["food"]["sold_out"]) == ("food.updated", food.pk, True)
+        await tab.disconnect()
+
+
+class Recorder:
+    def __init__(self, fail=False):
+        self.fail, self.got = fail, []
+
+    async def forward(self, text):
+        if self.fail:
+            raise ConnectionError("socket gone")
+        self.got.append(text)
+
+
+async def test_a_failing_socket_does_not_stop_the_others():
+    hub = fanout.hub()
+    first, broken, last = Recorder(), Recorder(fail=True), Recorder()
+    for member in (first, broken, last):
+        await hub.join("test.group", member)
+
+    await get_channel_layer().group_send("test.group", {"type": "event.forward", "text": "x"})
+    for _ in range(100):
+        if last.got:
+            break
+        await asyncio.sleep(0.01)
+
+    assert first.got == ["x"] and last.got == ["x"]
+    for member in (first, broken, last):
+        await hub.leave("test.group", member)
+    assert "test.group" not in hub.groups
+
+
+async def test_events_that_arrive_before_the_snapshot_follow_it_in_order():
+    sent = []
+    consumer = EventConsumer()
+
+    async def base_send(message):
+        sent.append(json.loads(message["text"])["type"])
+
+    consumer.base_send = base_send
+    consumer.pending = []  # joined, snapshot not out yet
+
+    await consumer.forward('{"type": "order.created"}')
+    await consumer.forward('{"type": "food.updated"}')
+    assert sent == []
+    await consumer.send_snapshot(orders=[])
+    await consumer.forward('{"type": "order.updated"}')
+
+    assert sent == ["snapshot", "order.created", "food.updated", "order.updated"]
