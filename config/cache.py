@@ -14,8 +14,7 @@ import threading
 import weakref
 
 import redis.asyncio as aioredis
-from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 
@@ -53,7 +52,9 @@ class SharedPoolRedisCache(RedisCache):
         return client
 
 
-_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, aioredis.Redis]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def aget_int(key: str) -> int | None:
@@ -62,15 +63,21 @@ async def aget_int(key: str) -> int | None:
     For the event loop's hot paths (config.edge): Django's own async cache calls go through a thread.
     """
     try:
-        if not settings.REDIS_URL:
-            return cache.get(key)  # this process's memory: no I/O
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return backend.get(key)  # this process's memory: no I/O
+        # The same server and timeouts as the backend's own (sync) client.
+        server = (
+            backend._servers[0],
+            backend._options.get("socket_timeout"),
+            backend._options.get("socket_connect_timeout"),
+        )
         loop = asyncio.get_running_loop()
-        client = _async_clients.get(loop)
+        client = _async_clients.get(loop, {}).get(server)
         if client is None:
-            client = _async_clients[loop] = aioredis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-            )
-        raw = await client.get(cache.make_and_validate_key(key))
+            client = aioredis.Redis.from_url(server[0], socket_timeout=server[1], socket_connect_timeout=server[2])
+            _async_clients.setdefault(loop, {})[server] = client
+        raw = await client.get(backend.make_and_validate_key(key))
         return None if raw is None else int(raw)
     except Exception:
         logger.warning("cache unavailable", exc_info=True)

@@ -48,9 +48,11 @@ class PooledASGIHandler(ASGIHandler):
         set_script_prefix(get_script_prefix(scope))
         try:
             response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
-            await self.send_response(response, send)
-            if response.streaming:  # its body was read while sending: finish it only now
-                await sync_to_async(response.close, thread_sensitive=True)()
+            try:
+                await self.send_response(response, send)
+            finally:
+                if response.streaming:  # its body is read while sending: finish it only now, sent or not
+                    await sync_to_async(response.close, thread_sensitive=True)()
         finally:
             body_file.close()
 

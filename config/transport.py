@@ -1,7 +1,5 @@
 """The served process's event loop: Daphne's TCP writes sent at once, and the garbage collector tuned.
 
-Daphne's TCP writes go straight to the socket when nothing is waiting to be sent.
-
 Daphne serves on Twisted, whose TCP transport never writes in `write()`: it buffers the bytes, registers
 the socket with the event loop for writability (an `epoll_ctl`), sends them on a later turn of the loop and
 unregisters the socket (another `epoll_ctl`). For a sold-out switch sent to 1,000 phones that was about

@@ -55,7 +55,10 @@ class Hub:
     async def leave(self, group: str, member: Member) -> None:
         async with self.lock:
             entry = self.groups.get(group)
-            if entry is None or entry.members.pop(member, False) is False or entry.members:
+            if entry is None or member not in entry.members:
+                return
+            del entry.members[member]
+            if entry.members:
                 return
             del self.groups[group]
         entry.pump.cancel()  # the layer drops the channel when its receive is cancelled

@@ -72,10 +72,6 @@ def menu_json(*, category: str | None = None) -> bytes:
     """
     try:
         key = f"menu:{_menu_version()}:{category or 'all'}"
-    except Exception:
-        logger.warning("menu cache unavailable", exc_info=True)
-        return _menu_render(category)
-    try:
         body = cache.get(key)
     except Exception:
         logger.warning("menu cache unavailable", exc_info=True)
