@@ -59,6 +59,22 @@ def load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def host_speed_ms() -> float:
+    """Milliseconds a fixed pure-Python loop takes right now (best of 3).
+
+    This machine is a VM on a shared host: the same code and load ran 30-40% slower in some runs than in
+    others (CPU per request rose as much), with nothing else running here. Recorded before every phase, so
+    that a slow run can be told from a slow change.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t0, x = time.perf_counter(), 0
+        for i in range(200_000):
+            x += i * i % 7
+        best = min(best, time.perf_counter() - t0)
+    return round(1000 * best, 1)
+
+
 def code_version() -> dict:
     """Which code is measured: the commit of the tree the servers run from, and whether it has edits."""
     head = _run(["git", "-C", str(APP_DIR), "rev-parse", "--short", "HEAD"])

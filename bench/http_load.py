@@ -39,6 +39,7 @@ from common import (
     app_env,
     cpu_seconds,
     fresh_database,
+    host_speed_ms,
     load_avg,
     log,
     machine_busy_seconds,
@@ -61,6 +62,7 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
     host_port = url.split("//", 1)[1]
     host, port = host_port.split(":")
     latencies: list[float] = []
+    per_client: list[list[float]] = [[] for _ in range(clients)]
     statuses: dict[int, int] = {}
     errors: list[str] = []
     counting = False
@@ -89,6 +91,7 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
                     statuses[status] = statuses.get(status, 0) + 1
                     if 200 <= status < 300:
                         latencies.append(elapsed)
+                        per_client[i].append(elapsed)
         finally:
             await conn.close()
 
@@ -113,6 +116,9 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
         if k in status_before and k in status_after
     }
     ok = len(latencies)
+    # Each connection stays on one server process: with several, the spread shows how unevenly the
+    # kernel spread the clients (a busier process answers its clients more slowly).
+    client_means = [1000 * sum(v) / len(v) for v in per_client if v]
     return {
         "seconds": round(elapsed, 2),
         "requests": sent,
@@ -122,6 +128,8 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
         "error_sample": errors[:3],
         "rps": round(ok / elapsed, 1),
         **summary_ms(latencies),
+        "client_mean_ms_min": round(min(client_means), 1) if client_means else None,
+        "client_mean_ms_max": round(max(client_means), 1) if client_means else None,
         "client_cpu_s": round((cpu_end.user - cpu_start.user) + (cpu_end.system - cpu_start.system), 2),
         "mariadb_threads_connected_max": max(db_threads, default=None),
         # InnoDB row-lock waits during the phase and the milliseconds spent waiting (server-wide)
@@ -205,8 +213,11 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
         await reset_tabs(url, token, tables)
         await fill_tabs(url, tables, foods, args.tab_orders)
         for name, make in (("menu", menu), ("tab", tab), ("orders", order)):
+            if name not in args.phases:
+                continue
             log(f"  {servers} server(s) ({out['listen']}): {name} for {args.duration}s, {args.clients} clients")
             load_before = load_avg()
+            speed = host_speed_ms()
             cpu_a = {pid: cpu_seconds(pid) for pid in srv.pids}
             db_pid = pid_of("mariadbd", "mysqld")
             db_a = cpu_seconds(db_pid) if db_pid else 0.0
@@ -224,10 +235,17 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
                 (busy_b - busy_a - sum(result["server_cpu_s"]) - me - db_cpu) / (t_b - t_a), 2
             )
             result["load_avg_before"] = load_before
+            result["host_speed_ms"] = speed
+            # server CPU per answered request, warm-up included in both (the phase's requests over its seconds)
+            result["server_cpu_ms_per_request"] = round(
+                1000 * sum(result["server_cpu_s"]) / max(result["rps"] * (t_b - t_a), 1), 2
+            )
             result["load_avg_after"] = load_avg()
             out[name] = result
             log(
                 f"    {name}: {result['rps']}/s p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms "
+                f"client means {result['client_mean_ms_min']}-{result['client_mean_ms_max']} ms "
+                f"server cpu/request {result['server_cpu_ms_per_request']} ms host speed {speed} ms "
                 f"statuses {result['statuses']} errors {result['errors']} "
                 f"server cpu {result['server_cpu_s']} client cpu {result['client_cpu_s']} "
                 f"db conns max {result['mariadb_threads_connected_max']} "
@@ -333,6 +351,12 @@ def parse_args(argv=None):
         "(default 1,2,2rp)",
     )
     p.add_argument("--history", type=int, default=100_000, help="historic orders to load (0: skip)")
+    p.add_argument(
+        "--phases",
+        type=lambda v: v.split(","),
+        default=["menu", "tab", "orders"],
+        help="comma-separated phases to run (default menu,tab,orders)",
+    )
     p.add_argument("--tab-orders", type=int, default=8, help="orders on each table's current tab (default 8)")
     p.add_argument("--db-name", default="bench_pub")
     p.add_argument(

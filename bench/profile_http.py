@@ -43,6 +43,8 @@ def summarize(folded: str, top: int) -> dict:
         if not line.strip():
             continue
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue  # py-spy now and then writes a torn line when a thread exits mid-sample
         n = int(count)
         frames = stack.split(";")
         total += n

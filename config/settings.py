@@ -245,7 +245,7 @@ KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
 # Threads that run requests' sync code (views, ORM) in each process; see config.handlers.
-SYNC_THREADS = env.int("SYNC_THREADS", default=4)
+SYNC_THREADS = env.int("SYNC_THREADS", default=2)
 # Garbage collector thresholds of the served process (config.transport.tune_gc); Python's are 700,10,10.
 GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[50_000, 20, 20]))
 # Plain menu reads answered on the event loop while the menu is unchanged (config.edge).

@@ -34,38 +34,35 @@ def server_ts() -> str:
     return timezone.localtime().isoformat(timespec="milliseconds")
 
 
-def json_safe(data) -> dict:
-    """Plain dicts, strings and numbers only: what every channel layer can carry."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
-
-
 def broadcast(groups: Iterable[str], event_type: str, **payload) -> None:
-    """Queue one event for the groups; it is sent when the current transaction commits."""
+    """Queue one event for the groups; it is sent when the current transaction commits.
+
+    The payload is built now (what the transaction wrote, rendered by the serializers into plain values)
+    and encoded once, when it is sent, with the time it is sent.
+    """
     groups = list(dict.fromkeys(groups))
-    data = json_safe(payload)
-    transaction.on_commit(lambda: send_now(groups, event_type, data))
+    message = {"type": event_type, **payload}
+    transaction.on_commit(lambda: send_now(groups, message))
 
 
-def send_now(groups: list[str], event_type: str, data: dict) -> None:
-    message = {"type": event_type, **data}
+def send_now(groups: list[str], message: dict) -> None:
     try:
-        async_to_sync(_group_send_all)(groups, message)
+        text = json.dumps({**message, "ts": server_ts()}, cls=DjangoJSONEncoder, ensure_ascii=False)
+        async_to_sync(_group_send_all)(groups, text)
     except Exception as exc:  # the channel layer is best effort; the data is already committed
-        logger.warning("broadcast failed", extra={"event_type": event_type, "groups": groups, "error": repr(exc)})
+        logger.warning("broadcast failed", extra={"event_type": message["type"], "groups": groups, "error": repr(exc)})
     else:
-        logger.debug("broadcast", extra={"event_type": event_type, "groups": groups})
+        logger.debug("broadcast", extra={"event_type": message["type"], "groups": groups})
 
 
-async def _group_send_all(groups: list[str], message: dict) -> None:
+async def _group_send_all(groups: list[str], text: str) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {**message, "ts": server_ts()}
-    envelope = {"type": "event.forward", "text": json.dumps(message, ensure_ascii=False)}
-    await asyncio.wait_for(
-        asyncio.gather(*(layer.group_send(group, envelope) for group in groups)),
-        timeout=SEND_TIMEOUT_SECONDS,
-    )
+    envelope = {"type": "event.forward", "text": text}
+    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        for group in groups:  # one after the other: a task per group cost more than the wait
+            await layer.group_send(group, envelope)
 
 
 # --- the events of CONTRACT.md section 5 -----------------------------------------------------------

@@ -20,8 +20,8 @@ from config import outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
-from ordering.selectors import order_get, order_not_found, parse_uuid, with_lines
-from ordering.services import order_create_locked, stock_release, stock_reserve, table_for_order
+from ordering.selectors import order_get, order_not_found, parse_uuid, table_for_order, with_lines
+from ordering.services import order_create_locked, order_table_checked, stock_release, stock_reserve
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
 
@@ -45,30 +45,28 @@ def _match_key(payer_name: str, amount: int) -> str:
 # --- pre-orders -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities: dict[int, int]) -> Order:
     """A pay-first order: stock reserved now, completed by the deposit, released if never paid."""
     table = table_for_order(table_id=table_id)
     now = timezone.now()
-    key = _match_key(payer_name, total_amount)
-    try:
-        with transaction.atomic():
-            order = order_create_locked(
-                table=table,
-                quantities=quantities,
-                status=OrderStatus.PRE_ORDER,
-                payer_name=payer_name,
-                expected_total=total_amount,
-                expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
-            )
-            # The unique key decides, even between racing requests; stock and total are checked first, so a
-            # wrong total is amount_mismatch whatever else is pending.
-            Order.objects.filter(pk=order.pk).update(pending_match_key=key)
-    except IntegrityError:
-        raise _payer_name_in_use() from None
-    if settings.PAYACTION_API_KEY:
-        PayActionRegistration.objects.create(order=order)
-    events.order_created(order)
+    with order_table_checked(table), transaction.atomic():
+        # Stock and total are checked first, so a wrong total is amount_mismatch whatever else is pending.
+        order = order_create_locked(
+            table=table,
+            quantities=quantities,
+            status=OrderStatus.PRE_ORDER,
+            payer_name=payer_name,
+            expected_total=total_amount,
+            expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
+        )
+        try:
+            with transaction.atomic():  # the unique key decides, even between racing requests
+                Order.objects.filter(pk=order.pk).update(pending_match_key=_match_key(payer_name, total_amount))
+        except IntegrityError:
+            raise _payer_name_in_use() from None
+        if settings.PAYACTION_API_KEY:
+            PayActionRegistration.objects.create(order=order)
+        events.order_created(order)
     return order
 
 
