@@ -59,20 +59,23 @@ def load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def host_speed_ms() -> float:
-    """Milliseconds a fixed pure-Python loop takes right now (best of 3).
+_SPIN = (
+    "import time\nn, end = 0, time.perf_counter() + {seconds}\nwhile time.perf_counter() < end:\n    n += 1\nprint(n)"
+)
 
-    This machine is a VM on a shared host: the same code and load ran 30-40% slower in some runs than in
-    others (CPU per request rose as much), with nothing else running here. Recorded before every phase, so
-    that a slow run can be told from a slow change.
+
+def host_capacity(seconds: float = 1.0) -> float:
+    """Millions of loop turns per second that two processes (one per core) get done right now.
+
+    This machine is a VM on a shared host, and the same code under the same load ran up to 1.7x slower
+    (and used as much more CPU per request) in some runs than in others, with nothing else running here:
+    time the host takes away is charged to whatever ran. Taken before every phase, on the idle machine,
+    so that a slow run can be told from a slow change; compare runs with the same capacity.
     """
-    best = float("inf")
-    for _ in range(3):
-        t0, x = time.perf_counter(), 0
-        for i in range(200_000):
-            x += i * i % 7
-        best = min(best, time.perf_counter() - t0)
-    return round(1000 * best, 1)
+    code = _SPIN.format(seconds=seconds)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    turns = sum(int(p.communicate()[0]) for p in procs)
+    return round(turns / seconds / 1e6, 2)
 
 
 def code_version() -> dict:

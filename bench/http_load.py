@@ -39,7 +39,7 @@ from common import (
     app_env,
     cpu_seconds,
     fresh_database,
-    host_speed_ms,
+    host_capacity,
     load_avg,
     log,
     machine_busy_seconds,
@@ -217,7 +217,7 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
                 continue
             log(f"  {servers} server(s) ({out['listen']}): {name} for {args.duration}s, {args.clients} clients")
             load_before = load_avg()
-            speed = host_speed_ms()
+            capacity = host_capacity()
             cpu_a = {pid: cpu_seconds(pid) for pid in srv.pids}
             db_pid = pid_of("mariadbd", "mysqld")
             db_a = cpu_seconds(db_pid) if db_pid else 0.0
@@ -235,7 +235,7 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
                 (busy_b - busy_a - sum(result["server_cpu_s"]) - me - db_cpu) / (t_b - t_a), 2
             )
             result["load_avg_before"] = load_before
-            result["host_speed_ms"] = speed
+            result["host_capacity"] = capacity
             # server CPU per answered request, warm-up included in both (the phase's requests over its seconds)
             result["server_cpu_ms_per_request"] = round(
                 1000 * sum(result["server_cpu_s"]) / max(result["rps"] * (t_b - t_a), 1), 2
@@ -245,7 +245,7 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
             log(
                 f"    {name}: {result['rps']}/s p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms "
                 f"client means {result['client_mean_ms_min']}-{result['client_mean_ms_max']} ms "
-                f"server cpu/request {result['server_cpu_ms_per_request']} ms host speed {speed} ms "
+                f"server cpu/request {result['server_cpu_ms_per_request']} ms host capacity {capacity} "
                 f"statuses {result['statuses']} errors {result['errors']} "
                 f"server cpu {result['server_cpu_s']} client cpu {result['client_cpu_s']} "
                 f"db conns max {result['mariadb_threads_connected_max']} "
