@@ -42,6 +42,8 @@ _PRICED_FIELDS = ("id", "name", "price", "stock", "sold_out")
 
 
 def _foods_priced(ids: list[int]) -> dict[int, Food]:
+    if not ids:
+        return {}  # as the ORM answers an empty `pk__in`: no query (and `IN ()` is not SQL)
     quote, meta = connection.ops.quote_name, Food._meta
     columns = ", ".join(quote(meta.get_field(name).column) for name in _PRICED_FIELDS)
     sql = (

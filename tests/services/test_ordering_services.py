@@ -95,6 +95,11 @@ def test_an_outer_transaction_that_fails_later_leaves_no_order(table, counted_fo
     assert snapshot() == before
 
 
+def test_stock_reserve_of_nothing_takes_nothing_and_asks_nothing(django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(0):
+        assert services.stock_reserve(quantities={}) == {}
+
+
 # --- stock_release ----------------------------------------------------------------------------------
 
 
