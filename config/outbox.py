@@ -16,6 +16,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.db import OperationalError, connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -77,6 +78,25 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+DEADLOCK = 1213  # MySQL/MariaDB: this statement was chosen as a deadlock victim and rolled back whole
+
+
+def _update(queryset: QuerySet, **fields) -> int:
+    """One UPDATE of the outbox, run again if MariaDB chose it as a deadlock victim.
+
+    Racing senders' single-row UPDATEs can deadlock on the outbox index they all change; the victim's
+    statement is undone whole, so running it again is safe (outside a transaction, where it is all there is).
+    Giving up instead would leave a sent row unmarked, to be sent again when its lease ran out.
+    """
+    for attempt in range(3):
+        try:
+            return queryset.update(**fields)
+        except OperationalError as exc:
+            if exc.args[:1] != (DEADLOCK,) or connection.in_atomic_block or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def backoff_seconds(attempts: int) -> float:
     return min(settings.OUTBOX_BACKOFF_BASE_SECONDS * 2**attempts, MAX_BACKOFF_SECONDS)
 
@@ -126,7 +146,7 @@ def dispatch(
         # The claim filters on the row's own columns only: one UPDATE ... WHERE that the database decides.
         # (An UPDATE through the queryset's joins may run as SELECT then UPDATE by id, which two processes
         # can both win.)
-        won = model.objects.filter(due(now), pk=pk).update(**{next_field: lease})
+        won = _update(model.objects.filter(due(now), pk=pk), **{next_field: lease})
         if not won:
             continue
         row = queryset.filter(pk=pk).first()
@@ -143,13 +163,13 @@ def dispatch(
                     "outside service refused for good",
                     extra={"model": model.__name__, "pk": str(pk), "status": result.status},
                 )
-            model.objects.filter(pk=pk).update(**{done_field: True, attempts_field: F(attempts_field) + 1})
+            _update(model.objects.filter(pk=pk), **{done_field: True, attempts_field: F(attempts_field) + 1})
             delivered += int(result.ok)
             continue
         attempts = getattr(row, attempts_field) + 1
         wait = result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
         retry_at = timezone.now() + timedelta(seconds=wait)
-        model.objects.filter(pk=pk).update(**{attempts_field: attempts, next_field: retry_at})
+        _update(model.objects.filter(pk=pk), **{attempts_field: attempts, next_field: retry_at})
         logger.warning(
             "outside call will be retried",
             extra={"model": model.__name__, "pk": str(pk), "attempt": attempts, "wait_s": wait},
@@ -158,6 +178,6 @@ def dispatch(
             _hold(hold_key, wait)
             # Rate limited: the service takes nothing before retry_at, so every pending row waits (in every
             # process: the wait is written to the rows). Leases running out sooner are only lengthened.
-            queryset.filter(due(retry_at)).update(**{next_field: retry_at})
+            _update(queryset.filter(due(retry_at)), **{next_field: retry_at})
             break
     return delivered
