@@ -76,6 +76,7 @@ def test_sold_out_switch_greys_the_item_on_an_open_table_tab_within_a_second(pag
     expect(item.get_by_role("button", name="김치전 품절")).to_be_disabled(timeout=1_000)
     expect(item.locator(".badge-soldout")).to_have_text("품절")
     expect(row.get_by_role("switch", name="김치전 품절")).to_be_checked()
+    expect(row.get_by_role("switch", name="김치전 품절")).to_be_enabled()  # the first PATCH has settled
 
     with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{kimchi.pk}/")) as patched:
         row.locator("label.switch").click()
@@ -92,9 +93,13 @@ def test_staff_menu_stock_edit_is_pushed_and_out_of_stock_shows_the_detail(pages
     staff_menu = pages.staff_page(staff, "/staff/menu/")
     row = staff_menu.locator(f'.menu-row[data-food-id="{seafood.pk}"]')
     row.get_by_label("해물파전 남은 수량").fill("0")
-    row.get_by_role("button", name="저장").click()
+    with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{seafood.pk}/")) as saved:
+        row.get_by_role("button", name="저장").click()
+    assert saved.value.status == 200
     expect(item).to_have_class(has_class("sold-out"), timeout=EVENT_TIMEOUT_MS)
-    expect(row.get_by_role("switch", name="해물파전 품절")).to_be_checked()
+    switch = row.get_by_role("switch", name="해물파전 품절")
+    expect(switch).to_be_checked()
+    expect(switch).to_be_enabled()  # the switch is off while the save is in flight, as for a person
 
     # stock 0: selling again is refused (409 out_of_stock) and the row says why
     with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{seafood.pk}/")) as refused:
