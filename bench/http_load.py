@@ -67,6 +67,8 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
     errors: list[str] = []
     counting = False
     sent = 0
+    trace = [] if os.environ.get("BENCH_TRACE") else None
+    t_start = 0.0
 
     async def client(i: int, deadline: Deadline):
         nonlocal sent
@@ -92,6 +94,8 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
                     if 200 <= status < 300:
                         latencies.append(elapsed)
                         per_client[i].append(elapsed)
+                    if trace is not None:
+                        trace.append((round(t0 - t_start, 6), i, status, round(elapsed, 6)))
         finally:
             await conn.close()
 
@@ -106,6 +110,8 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
     sampler = asyncio.create_task(db_connections_sampler(deadline))
     await asyncio.gather(*(client(i, deadline) for i in range(clients)))
     elapsed = time.perf_counter() - t_start
+    if trace is not None:  # BENCH_TRACE=file: every counted request (start s, client, status, seconds)
+        Path(os.environ["BENCH_TRACE"]).write_text("".join(f"{t} {c} {st} {e}\n" for t, c, st, e in trace))
     cpu_end = os.times()
     db_threads = await sampler
     status_after = await db_status()
@@ -326,6 +332,8 @@ def print_table(results: dict) -> None:
             if not key.startswith("servers_"):
                 continue
             for phase in ("menu", "tab", "orders"):
+                if phase not in run:  # left out by --phases
+                    continue
                 r = run[phase]
                 t = TARGETS.get(phase)
                 verdict = ""

@@ -247,7 +247,7 @@ BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
 # Threads that run requests' sync code (views, ORM) in each process; see config.handlers.
 SYNC_THREADS = env.int("SYNC_THREADS", default=2)
 # Garbage collector thresholds of the served process (config.transport.tune_gc); Python's are 700,10,10.
-GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[50_000, 20, 20]))
+GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[5_000, 20, 20]))
 # Plain menu reads answered on the event loop while the menu is unchanged (config.edge).
 MENU_EDGE = env.bool("MENU_EDGE", default=True)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)

@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from config import pubsub
 from ordering.models import Food, Order, OrderStatus, Table
 from ordering.serializers import food_data, order_data, table_data
 
@@ -47,19 +48,23 @@ def broadcast(groups: Iterable[str], event_type: str, **payload) -> None:
 
 def send_now(groups: list[str], message: dict) -> None:
     try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
         text = json.dumps({**message, "ts": server_ts()}, cls=DjangoJSONEncoder, ensure_ascii=False)
-        async_to_sync(_group_send_all)(groups, text)
+        envelope = {"type": "event.forward", "text": text}
+        publisher = pubsub.publisher_for(layer, SEND_TIMEOUT_SECONDS)
+        if publisher is not None:
+            publisher.send(groups, envelope)  # Redis: from this thread, one round trip (config/pubsub.py)
+        else:
+            async_to_sync(_group_send_all)(layer, groups, envelope)
     except Exception as exc:  # the channel layer is best effort; the data is already committed
         logger.warning("broadcast failed", extra={"event_type": message["type"], "groups": groups, "error": repr(exc)})
     else:
         logger.debug("broadcast", extra={"event_type": message["type"], "groups": groups})
 
 
-async def _group_send_all(groups: list[str], text: str) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    envelope = {"type": "event.forward", "text": text}
+async def _group_send_all(layer, groups: list[str], envelope: dict) -> None:
     async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
         for group in groups:  # one after the other: a task per group cost more than the wait
             await layer.group_send(group, envelope)
