@@ -308,6 +308,8 @@ class Servers:
     """`count` daphne processes of the app on one port, its socket(s) pre-bound here and passed with --fd.
 
     Default: one listening socket shared by every process. reuseport=True: one SO_REUSEPORT socket each.
+    nginx=True: each process on a port of its own, behind nginx on `port` (docker/nginx.conf's upstream:
+    round robin per request over kept-alive upstream connections), as docker-compose's "scale" profile runs.
     """
 
     env: dict
@@ -317,7 +319,9 @@ class Servers:
     sock: socket.socket | None = None
     logs: list[Path] = field(default_factory=list)
     reuseport: bool = False
+    nginx: bool = False
     extra_socks: list[socket.socket] = field(default_factory=list)
+    proxy: subprocess.Popen | None = None
 
     def _listen(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -343,14 +347,24 @@ class Servers:
     def start(self, timeout: float = 60.0) -> Servers:
         import urllib.request
 
-        self.sock = self._listen(self.port)
-        self.port = self.sock.getsockname()[1]
+        self.sock = self._listen(0 if self.nginx else self.port)
         # Shared: every process accepts from the one socket. Reuseport: each process gets a socket of its
         # own on the same port (SO_REUSEPORT) and the kernel spreads new connections over them by hash.
-        socks = [self.sock] + [self._listen(self.port) for _ in range(self.count - 1)] if self.reuseport else []
+        # nginx: a socket each on ports of their own; nginx listens on the bench's port.
+        if self.reuseport:
+            socks = [self.sock] + [self._listen(self.sock.getsockname()[1]) for _ in range(self.count - 1)]
+        elif self.nginx:
+            socks = [self.sock] + [self._listen(0) for _ in range(self.count - 1)]
+        else:
+            socks = []
         self.extra_socks = socks[1:]
+        if self.nginx:
+            self.port = self.port or free_port()
+            self.proxy = start_nginx(self.port, [sock.getsockname()[1] for sock in socks])
+        else:
+            self.port = self.sock.getsockname()[1]
         for i in range(self.count):
-            fd = socks[i].fileno() if self.reuseport else self.sock.fileno()
+            fd = socks[i].fileno() if socks else self.sock.fileno()
             os.set_inheritable(fd, True)
             log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-daphne-{self.port}-{i}.log"
             self.logs.append(log_path)
@@ -400,6 +414,10 @@ class Servers:
             if sock is not None:
                 sock.close()
         self.sock, self.extra_socks = None, []
+        if self.proxy is not None:
+            self.proxy.terminate()
+            self.proxy.wait(10)
+            self.proxy = None
 
     def log_tail(self) -> str:
         out = []
@@ -413,6 +431,49 @@ class Servers:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream pub_app {{
+{servers}
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://pub_app;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(port: int, upstream_ports: list[int]) -> subprocess.Popen:
+    """nginx (Debian's nginx-light) on 127.0.0.1:port in front of the given ports, as docker/nginx.conf."""
+    import tempfile
+
+    nginx = "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        sys.exit("nginx not found: apt-get install nginx-light")
+    folder = tempfile.mkdtemp(prefix="bench-nginx-")
+    servers = "\n".join(f"        server 127.0.0.1:{p};" for p in upstream_ports)
+    conf = Path(folder) / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=folder, servers=servers, port=port))
+    return subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.DEVNULL)
 
 
 # --- a small keep-alive HTTP/1.1 client ----------------------------------------------------------------

@@ -192,16 +192,20 @@ async def fill_tabs(url: str, tables: list[str], foods: list[int], per_table: in
         await conn.close()
 
 
-def parse_spec(spec: str) -> tuple[int, bool]:
-    """'2' -> 2 processes sharing one socket; '2rp' -> 2 processes with an SO_REUSEPORT socket each."""
-    return int(spec.rstrip("rp")), spec.endswith("rp")
+LISTEN = {"": "shared socket", "rp": "reuseport", "ng": "nginx"}
+
+
+def parse_spec(spec: str) -> tuple[int, str]:
+    """'2': 2 processes sharing one socket; '2rp': an SO_REUSEPORT socket each; '2ng': behind nginx."""
+    count = spec.rstrip("rpng")
+    return int(count), LISTEN[spec[len(count) :]]
 
 
 async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[int]) -> dict:
     """Every phase against fresh daphne processes (see parse_spec)."""
-    servers, reuseport = parse_spec(spec)
-    out: dict = {"servers": servers, "spec": spec, "listen": "reuseport" if reuseport else "shared socket"}
-    with Servers(env=env, count=servers, reuseport=reuseport) as srv:
+    servers, listen = parse_spec(spec)
+    out: dict = {"servers": servers, "spec": spec, "listen": listen}
+    with Servers(env=env, count=servers, reuseport=listen == "reuseport", nginx=listen == "nginx") as srv:
         url = srv.url
         token = await staff_token(url)
         cpu0 = {pid: cpu_seconds(pid) for pid in srv.pids}
@@ -355,8 +359,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--servers",
         default="1,2,2rp",
-        help="daphne configurations: N processes sharing one socket, or Nrp with an SO_REUSEPORT socket each "
-        "(default 1,2,2rp)",
+        help="daphne configurations: N processes sharing one socket, Nrp with an SO_REUSEPORT socket each, "
+        "or Nng behind nginx (default 1,2,2rp)",
     )
     p.add_argument("--history", type=int, default=100_000, help="historic orders to load (0: skip)")
     p.add_argument(
