@@ -2,6 +2,7 @@
 
     uv run python bench/http_load.py                      # full: 15 s phases, 32 clients, 100k history
     uv run python bench/http_load.py --quick              # small validation run (a few seconds)
+    uv run python bench/http_load.py --phases orders --rate 250   # orders paced at 250/s, not back to back
 
 Builds a fresh database (bench_pub), serves the app with daphne (1 process; 2 processes sharing one
 pre-bound listening socket via --fd; 2 processes with an SO_REUSEPORT socket each, also via --fd), and runs
@@ -57,8 +58,15 @@ TARGETS = {
 }
 
 
-async def closed_loop(url: str, clients: int, seconds: float, max_requests: int, make, warmup: float) -> dict:
-    """`clients` connections, each sending make(rng) -> (method, path, body) back to back."""
+async def closed_loop(
+    url: str, clients: int, seconds: float, max_requests: int, make, warmup: float, rate: float | None = None
+) -> dict:
+    """`clients` connections, each sending make(rng) -> (method, path, body) back to back.
+
+    With `rate`, paced instead: together the clients send `rate` requests/s, each on a fixed schedule
+    (client i every clients/rate s, the clients staggered), and a request's latency counts from the time it
+    was due, so a server that falls behind is charged for the wait (no coordinated omission).
+    """
     host_port = url.split("//", 1)[1]
     host, port = host_port.split(":")
     latencies: list[float] = []
@@ -74,12 +82,18 @@ async def closed_loop(url: str, clients: int, seconds: float, max_requests: int,
         nonlocal sent
         rng = random.Random(i * 7919 + int(time.time()))
         conn = Conn(host, int(port))
+        period = clients / rate if rate else 0.0
+        due = time.perf_counter() + period * i / clients
         try:
             while not deadline.passed() and sent < max_requests:
                 method, path, body = make(rng)
                 if counting:
                     sent += 1
-                t0 = time.perf_counter()
+                if period:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    t0, due = due, due + period
+                else:
+                    t0 = time.perf_counter()
                 try:
                     status, _ = await conn.request(method, path, body)
                 except (OSError, asyncio.IncompleteReadError) as exc:
@@ -232,7 +246,8 @@ async def run_config(env: dict, spec: str, args, tables: list[str], foods: list[
             db_pid = pid_of("mariadbd", "mysqld")
             db_a = cpu_seconds(db_pid) if db_pid else 0.0
             busy_a, t_a, me_a = machine_busy_seconds(), time.monotonic(), os.times()
-            result = await closed_loop(url, args.clients, args.duration, args.max_requests, make, args.warmup)
+            rate = args.rate if name == "orders" else None
+            result = await closed_loop(url, args.clients, args.duration, args.max_requests, make, args.warmup, rate)
             busy_b, t_b, me_b = machine_busy_seconds(), time.monotonic(), os.times()
             me = (me_b.user - me_a.user) + (me_b.system - me_a.system)
             db_cpu = (cpu_seconds(db_pid) - db_a) if db_pid else 0.0
@@ -355,6 +370,12 @@ def parse_args(argv=None):
     p.add_argument("--duration", type=float, default=15.0, help="seconds measured per phase (default 15)")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of uncounted warm-up per phase")
     p.add_argument("--clients", type=int, default=32, help="concurrent closed-loop clients (default 32)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="orders phase paced at this many requests/s in all (latency from each request's due time) "
+        "instead of back to back",
+    )
     p.add_argument("--max-requests", type=int, default=200_000, help="cap of requests per phase")
     p.add_argument(
         "--servers",
