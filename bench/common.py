@@ -13,6 +13,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -417,6 +418,7 @@ class Servers:
         if self.proxy is not None:
             self.proxy.terminate()
             self.proxy.wait(10)
+            shutil.rmtree(Path(self.proxy.args[2]).parent, ignore_errors=True)  # its config folder
             self.proxy = None
 
     def log_tail(self) -> str:
