@@ -10,13 +10,24 @@ is empty, `write()` sends at once, and only what the kernel does not take is buf
 
 Anything unusual keeps Twisted's own path: TLS, a connection that is closing, data already waiting (its
 order must hold), and any error from the send, which the buffered path reports as it always has.
+
+`writeSequence()` takes the same path: Twisted's HTTP writes every response's status line and headers with
+it, so until it did, each HTTP response (headers, then its body behind them) waited for a turn of the loop
+and cost the two `epoll_ctl`s. Twisted's HTTP connections set TCP_NODELAY, so the body's send right after
+the headers' is not held back waiting for an acknowledgement.
+
+Twisted also parses the Content-Type of every request with a body through the `email` package's header
+machinery (to find form posts, which Daphne does not use): 2% of an order's CPU, for the one or two
+content types a client ever sends. It is remembered per distinct header.
 """
 
+import functools
 import gc
 import logging
 
 from django.conf import settings
 from twisted.internet import tcp
+from twisted.web import http
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +61,13 @@ def install() -> None:
                 data = data[sent:]
         buffered_write(self, data)
 
+    def writeSequence(self, iovec):
+        write(self, b"".join(iovec))  # the checks of Twisted's own writeSequence are write's
+
     tcp.Connection.write = write
+    tcp.Connection.writeSequence = writeSequence
+    if hasattr(http, "_parseContentType"):  # bytes in, bytes out: a pure function
+        http._parseContentType = functools.lru_cache(maxsize=64)(http._parseContentType)
     _installed = True
 
 

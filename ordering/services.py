@@ -30,27 +30,43 @@ ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 def order_number_new(now: datetime | None = None) -> str:
     """Short, unique, readable over the phone: P + yymmdd + 8 random chars (15 chars)."""
     day = timezone.localtime(now or timezone.now()).strftime("%y%m%d")
-    return "P" + day + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+    return "P" + day + _random_chars(8)
+
+
+def _random_chars(count: int) -> str:
+    """`count` characters of ORDER_NUMBER_ALPHABET, each uniform: its 32 letters take 5 bits of a random byte."""
+    return "".join(ORDER_NUMBER_ALPHABET[byte & 31] for byte in secrets.token_bytes(count))
 
 
 # --- stock ------------------------------------------------------------------------------------------
 
 
 # What an order needs of a food, in plain SQL: the ORM took 0.25 ms of CPU per order building this one
-# statement, more than running it. Other fields load on access (counted foods are read again, whole, below).
+# statement, more than running it, and a raw queryset another 0.1 ms mapping its columns. Other fields
+# load on access (counted foods are read again, whole, below).
 _PRICED_FIELDS = ("id", "name", "price", "stock", "sold_out")
 
 
 def _foods_priced(ids: list[int]) -> dict[int, Food]:
     if not ids:
         return {}  # as the ORM answers an empty `pk__in`: no query (and `IN ()` is not SQL)
-    quote, meta = connection.ops.quote_name, Food._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _PRICED_FIELDS)
+    meta, quote = Food._meta, connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if field.attname in _PRICED_FIELDS]  # from_db's order
     sql = (
-        f"SELECT {columns} FROM {quote(meta.db_table)} "
+        f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "
         f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})"
     )
-    return {food.pk: food for food in Food.objects.raw(sql, ids)}
+    names = [field.attname for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    foods = (
+        Food.from_db(
+            connection.alias, names, [field.to_python(value) for field, value in zip(fields, row, strict=True)]
+        )
+        for row in rows  # to_python: MySQL's booleans come back as 0 and 1
+    )
+    return {food.pk: food for food in foods}
 
 
 def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
@@ -224,7 +240,7 @@ def food_update(*, food_id, sold_out: bool | None = None, stock=UNSET, price: in
 
 
 def _table_name_new() -> str:
-    return "T-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(5))
+    return "T-" + _random_chars(5)
 
 
 def table_create(*, name: str | None = None) -> Table:

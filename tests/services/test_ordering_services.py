@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,31 @@ def test_order_number_is_p_then_the_seoul_date_then_eight_characters():
     number = services.order_number_new(datetime(2025, 5, 20, 16, 0, tzinfo=ZoneInfo("UTC")))
 
     assert re.fullmatch(r"P250521[A-HJ-NP-Z2-9]{8}", number)
+
+
+def test_order_numbers_draw_every_letter_of_the_alphabet_about_equally():
+    # Each character is 5 bits of a random byte: the alphabet must be exactly 32 distinct letters.
+    assert len(set(services.ORDER_NUMBER_ALPHABET)) == len(services.ORDER_NUMBER_ALPHABET) == 32
+    counts = Counter("".join(services.order_number_new()[7:] for _ in range(4000)))  # 32,000 letters
+
+    assert set(counts) == set(services.ORDER_NUMBER_ALPHABET)
+    assert min(counts.values()) > 800 and max(counts.values()) < 1200  # 1,000 each; 6+ sigma either way
+
+
+# --- the foods an order reads -----------------------------------------------------------------------
+
+
+def test_foods_priced_reads_what_the_orm_reads():
+    foods = [FoodFactory(price=12000), FoodFactory(stock=0, sold_out=True), FoodFactory(stock=7)]
+
+    priced = services._foods_priced(sorted(food.pk for food in foods))
+
+    for food in foods:
+        read = Food.objects.get(pk=food.pk)
+        for name in services._PRICED_FIELDS:
+            value = getattr(priced[food.pk], name)
+            assert (value, type(value)) == (getattr(read, name), type(getattr(read, name))), name
+    assert services._foods_priced([]) == {}
 
 
 # --- order_place ------------------------------------------------------------------------------------

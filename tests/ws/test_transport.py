@@ -9,6 +9,7 @@ import socket
 import pytest
 from twisted.internet import error, tcp
 from twisted.internet.protocol import Protocol
+from twisted.web import http
 
 from config import transport
 
@@ -68,6 +69,43 @@ def test_a_write_to_an_idle_connection_is_sent_at_once(pair):
 
     assert reactor.writers == set()  # nothing left for the event loop
     assert drain(peer, 23) == b'{"type":"food.updated"}'
+
+
+def test_a_write_sequence_to_an_idle_connection_is_sent_at_once(pair):
+    connection, peer, reactor, _ = pair  # as Twisted's HTTP writes a response's status line and headers
+
+    connection.writeSequence([b"HTTP/1.1 201 Created\r\n", b"Content-Length: 2\r\n", b"\r\n"])
+    connection.write(b"{}")
+
+    assert reactor.writers == set()
+    assert drain(peer, 45) == b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def test_a_write_sequence_behind_waiting_data_queues_in_order(pair):
+    connection, peer, reactor, _ = pair
+    first = bytes(range(256)) * 4096
+
+    connection.write(first)
+    connection.writeSequence([b"one", b"two"])
+
+    received = b""
+    while len(received) < len(first) + 6:
+        received += peer.recv(65536)
+        connection.doWrite()
+    assert received == first + b"onetwo"
+    assert reactor.writers == set()
+
+
+def test_twisteds_content_type_parse_is_remembered_and_answers_the_same():
+    parse = http._parseContentType
+    parse.cache_clear()
+
+    assert parse(b"application/json") == b"application/json"
+    assert parse(b"Application/JSON; charset=utf-8") == b"application/json"
+    assert parse(b"multipart/form-data; boundary=x") == b"multipart/form-data"
+    assert parse(b"application/json") == b"application/json"
+    assert parse.cache_info().hits == 1
+    assert parse.__wrapped__(b"Application/JSON; charset=utf-8") == b"application/json"  # Twisted's own
 
 
 def test_what_the_socket_does_not_take_is_buffered_and_sent_in_order(pair):
