@@ -19,6 +19,7 @@ from ordering.serializers import (
     OrderSerializer,
     TableCreateSerializer,
     TableSerializer,
+    order_data,
 )
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 
@@ -157,7 +158,7 @@ class OrderCreateApi(PublicAPIView):
         data = OrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_place(table_id=data.validated_data["table_id"], quantities=data.validated_data["items"])
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(order_data(order), status=status.HTTP_201_CREATED)
 
 
 class OrderHistoryApi(APIView):

@@ -28,7 +28,7 @@ SEND_TIMEOUT_SECONDS = 2.0
 
 
 def table_group(table_id: uuid.UUID | str) -> str:
-    return f"table.{uuid.UUID(str(table_id)).hex}"
+    return f"table.{(table_id if isinstance(table_id, uuid.UUID) else uuid.UUID(str(table_id))).hex}"
 
 
 def server_ts() -> str:
