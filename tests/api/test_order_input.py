@@ -91,7 +91,7 @@ def test_every_table_id_gets_drfs_answer(table_id):
     assert as_used(data) == drf(data)
 
 
-@pytest.mark.parametrize(("food_id", "quantity"), itertools.product(NUMBERS, NUMBERS), ids=repr)
+@pytest.mark.parametrize(("food_id", "quantity"), list(itertools.product(NUMBERS, NUMBERS)), ids=repr)
 def test_every_line_gets_drfs_answer(food_id, quantity):
     data = {"table_id": TABLE, "items": [line(1, 1), line(food_id, quantity)]}
 
