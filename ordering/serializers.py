@@ -200,13 +200,18 @@ class OrderLinesField(serializers.ListField):
         super().__init__(min_length=1, max_length=MAX_ORDER_LINES, allow_empty=False, **kwargs)
 
     def to_internal_value(self, data):
-        lines = super().to_internal_value(data)
-        merged: dict[int, int] = {}
-        for line in lines:  # repeated food lines are merged into one
-            merged[line["food_id"]] = merged.get(line["food_id"], 0) + line["quantity"]
-        if any(quantity > MAX_QUANTITY for quantity in merged.values()):
+        merged = lines_merged(super().to_internal_value(data))
+        if max(merged.values()) > MAX_QUANTITY:
             raise serializers.ValidationError(f"한 메뉴는 최대 {MAX_QUANTITY}개까지 주문할 수 있습니다.")
         return merged
+
+
+def lines_merged(lines: list[dict]) -> dict[int, int]:
+    """Quantities by food: repeated food lines are merged into one."""
+    merged: dict[int, int] = {}
+    for line in lines:
+        merged[line["food_id"]] = merged.get(line["food_id"], 0) + line["quantity"]
+    return merged
 
 
 class OrderInSerializer(serializers.Serializer):
@@ -232,7 +237,6 @@ def order_in_plain(data) -> dict | None:
     table_id, lines = data.get("table_id"), data.get("items")
     if type(table_id) is not str or type(lines) is not list or not 1 <= len(lines) <= MAX_ORDER_LINES:
         return None
-    merged: dict[int, int] = {}
     for line in lines:
         if type(line) is not dict:
             return None
@@ -241,7 +245,7 @@ def order_in_plain(data) -> dict | None:
             return None
         if not (1 <= food_id <= MAX_DB_ID and 1 <= quantity <= MAX_QUANTITY):
             return None
-        merged[food_id] = merged.get(food_id, 0) + quantity
+    merged = lines_merged(lines)
     if max(merged.values()) > MAX_QUANTITY:
         return None
     try:
