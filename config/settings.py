@@ -28,6 +28,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=["http://localho
 INSTALLED_APPS = [
     "daphne",
     # Before django.contrib.auth: kitchen's createsuperuser (no email needed with --noinput) wins.
+    "core",
+    "realtime",
     "ordering",
     "kitchen",
     "payments",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag and 304 for GET answers, so a phone that already has the menu is told it is unchanged.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -110,9 +114,9 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("TEST", {})
     _db["TEST"].setdefault("CHARSET", "utf8mb4")
     _db["TEST"].setdefault("COLLATION", "utf8mb4_unicode_ci")
-    # Requests run on SYNC_THREADS long-lived threads (config.handlers), so each process holds at most
-    # that many persistent connections (plus one for sockets and one per background job).
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+    # Under ASGI Django runs each request's sync code in a thread of its own, so a persistent
+    # connection would never be reused by the next request (Django's docs: disable them under ASGI).
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
     _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
@@ -138,19 +142,20 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            # django-redis keeps one connection pool per process, whatever thread or context asks.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="pub"),
             # A stalled Redis must not hold requests: the menu falls back to the database and the rate
             # limits fail open, both on a timeout as on a refused connection.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            # One channel per group per process (ordering.fanout) carries every event of its group, for as
+            # One channel per group per process (realtime.hub) carries every event of its group, for as
             # long as one socket needs it: room for bursts, and no membership expiring under an open board.
             "CONFIG": {"capacity": 1000, "group_expiry": 30 * 86400},
         }
@@ -244,14 +249,17 @@ KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 # Periodic jobs (expiry, Discord and PayAction outboxes) run inside every served process.
 BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
-# Threads that run requests' sync code (views, ORM) in each process; see config.handlers.
-SYNC_THREADS = env.int("SYNC_THREADS", default=2)
-# Garbage collector thresholds of the served process (config.transport.tune_gc); Python's are 700,10,10.
-GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[5_000, 20, 20]))
-# Plain menu reads answered on the event loop while the menu is unchanged (config.edge).
-MENU_EDGE = env.bool("MENU_EDGE", default=True)
+# Periodic jobs, each a function run every BACKGROUND_JOBS_INTERVAL seconds (core.jobs).
+PERIODIC_JOBS = [
+    "payments.services.pre_orders_expire",
+    "kitchen.services.discord_alerts_dispatch",
+    "kitchen.services.staff_call_alerts_dispatch",
+    "payments.services.payaction_registrations_dispatch",
+]
+# Bounds how long a menu change made around the app (a seed command, SQL by hand) stays unseen.
+MENU_CACHE_SECONDS = env.float("MENU_CACHE_SECONDS", default=5.0)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
-# Outboxes (config/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
+# Outboxes (core/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=30.0)

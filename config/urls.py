@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.health import HealthApi
+from core.health import HealthApi
 
 urlpatterns = [
     path("api/", include("ordering.urls")),

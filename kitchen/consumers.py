@@ -1,8 +1,8 @@
 from channels.db import database_sync_to_async
 
 from ordering import events, selectors
-from ordering.consumers import EventConsumer
 from ordering.serializers import OrderSerializer
+from realtime.consumers import EventConsumer
 
 
 @database_sync_to_async

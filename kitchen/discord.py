@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils import timezone
 
-from config.outbox import Delivery, post_json
+from core.outbox import Delivery, post_json
 from ordering.models import Order
 
 FIELD_LIMIT = 1024

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config import outbox
+from core import outbox
 from kitchen import discord
 from kitchen.models import StaffCall
 from ordering import events
@@ -54,7 +54,7 @@ def staff_call(*, table_id, message: str = "") -> StaffCall:
 
 
 def discord_alerts_dispatch() -> int:
-    """Send the alert of every completed order once (see config.outbox for the claim)."""
+    """Send the alert of every completed order once (see core.outbox for the claim)."""
     if not settings.DISCORD_WEBHOOK_URL:
         return 0
     due = Order.objects.filter(status=OrderStatus.COMPLETED, paid_at__gte=timezone.now() - ALERT_WINDOW)

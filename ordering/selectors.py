@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from rest_framework.renderers import JSONRenderer
@@ -48,57 +49,56 @@ def food_list(*, category: str | None = None) -> QuerySet[Food]:
 
 
 MENU_VERSION_KEY = "menu:version"
-# Changes made through the app invalidate at once; this bounds how long one made around it (a seed
-# command, a manual SQL fix) can stay unseen.
-MENU_CACHE_SECONDS = 5
 
 
-def _menu_version() -> int:
-    version = cache.get(MENU_VERSION_KEY)
-    if version is None:
-        # Start from the clock, not 1: data cached under an older run's low numbers is never read back.
-        cache.add(MENU_VERSION_KEY, int(time.time() * 1000), timeout=None)
-        version = cache.get(MENU_VERSION_KEY)
-    return version
+def menu_version() -> int:
+    """The version of the menu, shared by every process through the cache; it moves with every change.
 
-
-def menu_json(*, category: str | None = None) -> bytes:
-    """The menu as the JSON `GET /api/foods/` answers (the hottest read: every phone, every reconnect).
-
-    Rendered once per menu version, in the shared cache (plain reads are then answered by config.edge
-    without coming here). Versioned keys: the version is read before the database, so a reader that races
-    a change caches the old menu under the old version, which nobody reads again. Without the cache (Redis
-    down) it reads the database.
+    Changes made through the app move it at once (menu_cache_invalidate, after commit); the key also
+    expires after MENU_CACHE_SECONDS, which bounds how long a change made around the app (a seed command,
+    SQL by hand) stays unseen. A new key starts from the clock, so it never returns to an older number.
+    Without the cache (Redis down) every read is a new version: the menu is read from the database.
     """
     try:
-        key = f"menu:{_menu_version()}:{category or 'all'}"
-        body = cache.get(key)
+        version = cache.get(MENU_VERSION_KEY)
+        if version is None:
+            cache.add(MENU_VERSION_KEY, time.time_ns() // 1000, timeout=settings.MENU_CACHE_SECONDS)
+            version = cache.get(MENU_VERSION_KEY)
     except Exception:
         logger.warning("menu cache unavailable", exc_info=True)
-        return _menu_render(category)
+        version = None
+    return time.time_ns() if version is None else version
+
+
+# Rendered menus of this process by (version, category): a version's content never changes, so an entry
+# is never stale, only unused once the version moves.
+_rendered: dict[tuple[int, str], bytes] = {}
+
+
+def menu_json(*, category: str | None = None, version: int | None = None) -> bytes:
+    """The menu as `GET /api/foods/` answers it: rendered once per version and process."""
+    key = (menu_version() if version is None else version, category or "")
+    body = _rendered.get(key)
     if body is None:
-        body = _menu_render(category)
-        try:
-            cache.set(key, body, MENU_CACHE_SECONDS)
-        except Exception:
-            logger.warning("menu cache unavailable", exc_info=True)
+        # The version was read before the database: a reader racing a change keeps the old menu under the
+        # old version, which nobody asks for again.
+        body = JSONRenderer().render(FoodSerializer(food_list(category=category), many=True).data)
+        if len(_rendered) > 16:
+            _rendered.clear()
+        _rendered[key] = body
     return body
 
 
-def menu_data(*, category: str | None = None) -> list[dict]:
+def menu_data() -> list[dict]:
     """The menu as data, for the socket snapshots (a fresh copy: the caller may change it)."""
-    return json.loads(menu_json(category=category))
-
-
-def _menu_render(category: str | None) -> bytes:
-    return JSONRenderer().render(FoodSerializer(food_list(category=category), many=True).data)
+    return json.loads(menu_json())
 
 
 def menu_cache_invalidate() -> None:
-    """Called after a food change commits: the next read builds the menu afresh."""
+    """Called after a food change commits: every process renders the menu afresh at its next read."""
     try:
         cache.incr(MENU_VERSION_KEY)
-    except ValueError:  # no version yet: nothing cached under one either
+    except ValueError:  # no version yet: nothing rendered under one either
         pass
     except Exception:
         logger.warning("menu cache unavailable", exc_info=True)
@@ -133,29 +133,13 @@ def table_get(*, table_id) -> Table:
     return table
 
 
-# Every order reads its table. Tables are created and only renamed or deleted by hand in the admin, so each
-# process keeps the rows it has read for this long: an order costs one query less. A rename reaches new
-# orders within these seconds (as a change of the menu made around the app does); an order for a table
-# deleted meanwhile fails its foreign key, which services.order_table_checked turns into a 404.
-TABLE_KEEP_SECONDS = 5.0
-_tables_kept: dict[uuid.UUID, tuple[float, tuple]] = {}
-
-
 def table_for_order(*, table_id) -> Table:
-    """The table an order is for (no `total_spent`), read at most every TABLE_KEEP_SECONDS per process."""
+    """The table an order is for (without `total_spent`); read inside the order's transaction."""
     pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
-    now = time.monotonic()
-    kept = _tables_kept.get(pk)
-    if kept is None or kept[0] <= now:
-        row = Table.objects.filter(pk=pk).values_list("id", "name", "created_at").first()
-        if row is None:
-            raise table_not_found()
-        kept = _tables_kept[pk] = (now + TABLE_KEEP_SECONDS, row)
-    return Table.from_db(None, ["id", "name", "created_at"], kept[1])  # a copy of its own for every order
-
-
-def table_forget(table_id) -> None:
-    _tables_kept.pop(table_id, None)
+    table = Table.objects.filter(pk=pk).first()
+    if table is None:
+        raise table_not_found()
+    return table
 
 
 def table_list() -> QuerySet[Table]:

@@ -2,25 +2,16 @@
 
 import logging
 import secrets
-from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.inserts import insert_new
-from ordering import events
+from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.models import Food, Order, OrderItem, OrderStatus, Table
-from ordering.selectors import (
-    food_get,
-    menu_cache_invalidate,
-    table_for_order,
-    table_forget,
-    table_get,
-    table_not_found,
-)
+from ordering.selectors import food_get, menu_cache_invalidate, table_get
 
 logger = logging.getLogger(__name__)
 
@@ -41,34 +32,6 @@ def _random_chars(count: int) -> str:
 # --- stock ------------------------------------------------------------------------------------------
 
 
-# What an order needs of a food, in plain SQL: the ORM took 0.25 ms of CPU per order building this one
-# statement, more than running it, and a raw queryset another 0.1 ms mapping its columns. Other fields
-# load on access (counted foods are read again, whole, below).
-_PRICED_FIELDS = ("id", "name", "price", "stock", "sold_out")
-
-
-def _foods_priced(ids: list[int]) -> dict[int, Food]:
-    if not ids:
-        return {}  # as the ORM answers an empty `pk__in`: no query (and `IN ()` is not SQL)
-    meta, quote = Food._meta, connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if field.attname in _PRICED_FIELDS]  # from_db's order
-    sql = (
-        f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "
-        f"WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(ids))})"
-    )
-    names = [field.attname for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
-        rows = cursor.fetchall()
-    foods = (
-        Food.from_db(
-            connection.alias, names, [field.to_python(value) for field, value in zip(fields, row, strict=True)]
-        )
-        for row in rows  # to_python: MySQL's booleans come back as 0 and 1
-    )
-    return {food.pk: food for food in foods}
-
-
 def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
     """Lock the counted foods, check every food, take the stock. Call inside a transaction.
 
@@ -78,7 +41,7 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
     each other (their sold-out switch is read as last committed).
     """
     ids = sorted(quantities)
-    foods = _foods_priced(ids)
+    foods = Food.objects.in_bulk(ids)
     counted = sorted(pk for pk, food in foods.items() if food.stock is not None)
     if counted:
         foods.update((food.pk, food) for food in Food.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
@@ -170,31 +133,15 @@ def order_create_locked(
         )
         for food_id, quantity in sorted(quantities.items())
     ]
-    insert_new([order])  # the hottest write: its SQL is built once (config/inserts.py)
-    insert_new(items)
-    # The order as selectors.with_lines reads it (lines by id, no refunds yet), without reading it back.
-    order._prefetched_objects_cache = {"items": items, "refunds": []}
-    return order
-
-
-@contextmanager
-def order_table_checked(table: Table):
-    """Around the transaction of an order for a table read from selectors.table_for_order, which may be a
-    few seconds old: if the table was deleted meanwhile, the order's foreign key fails (at the insert, or at
-    the commit where the database checks it late) and the order is a 404 like any unknown table."""
-    try:
-        yield
-    except IntegrityError:
-        if Table.objects.filter(pk=table.pk).exists():
-            raise
-        table_forget(table.pk)
-        raise table_not_found() from None
+    order.save(force_insert=True)
+    OrderItem.objects.bulk_create(items)
+    return selectors.order_get(order_id=order.pk)  # as every reader renders it: lines by id, table, refunds
 
 
 def order_place(*, table_id, quantities: dict[int, int]) -> Order:
     """A direct order: completed at once, a ticket for the kitchen."""
-    table = table_for_order(table_id=table_id)
-    with order_table_checked(table), transaction.atomic():
+    with transaction.atomic():
+        table = selectors.table_for_order(table_id=table_id)
         order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
         events.order_created(order)
     logger.info(

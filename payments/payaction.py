@@ -6,7 +6,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from config.outbox import Delivery, post_json
+from core.outbox import Delivery, post_json
 from ordering.models import Order
 
 

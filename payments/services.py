@@ -16,12 +16,12 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config import outbox
+from core import outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
 from ordering.selectors import order_get, order_not_found, parse_uuid, table_for_order, with_lines
-from ordering.services import order_create_locked, order_table_checked, stock_release, stock_reserve
+from ordering.services import order_create_locked, stock_release, stock_reserve
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
 
@@ -47,9 +47,9 @@ def _match_key(payer_name: str, amount: int) -> str:
 
 def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities: dict[int, int]) -> Order:
     """A pay-first order: stock reserved now, completed by the deposit, released if never paid."""
-    table = table_for_order(table_id=table_id)
     now = timezone.now()
-    with order_table_checked(table), transaction.atomic():
+    with transaction.atomic():
+        table = table_for_order(table_id=table_id)
         # Stock and total are checked first, so a wrong total is amount_mismatch whatever else is pending.
         order = order_create_locked(
             table=table,

@@ -1,4 +1,5 @@
-"""The menu is cached (the hottest read); every change made through the app is seen by the next read."""
+"""The menu is rendered once per version (the hottest read); every change made through the app is seen by
+the next read, and an unchanged menu is answered 304."""
 
 import pytest
 
@@ -34,3 +35,48 @@ def test_menu_is_read_from_the_database_when_the_cache_is_down(api, settings):
 
     assert response.status_code == 200
     assert [item["id"] for item in response.json()] == [food.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_menu_has_an_etag_and_an_unchanged_menu_is_answered_304(api, staff_api):
+    food = FoodFactory(price=10000)
+    first = api.get("/api/foods/")
+    etag = first["ETag"]
+    assert first["Cache-Control"] == "no-cache"  # asked again every time, answered cheaply
+
+    unchanged = api.get("/api/foods/", HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+
+    staff_api.patch(f"/api/foods/{food.pk}/", {"sold_out": True}, format="json")
+    changed = api.get("/api/foods/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert changed.json()[0]["sold_out"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_category_has_its_own_etag(api):
+    FoodFactory(category="menu")
+    FoodFactory(category="drinks")
+
+    menu, drinks = api.get("/api/foods/?category=menu"), api.get("/api/foods/?category=drinks")
+
+    assert menu["ETag"] != drinks["ETag"]
+    assert api.get("/api/foods/?category=drinks", HTTP_IF_NONE_MATCH=menu["ETag"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_around_the_app_is_seen_once_the_cache_seconds_pass(api, settings):
+    from django.core.cache import cache
+
+    from ordering.selectors import MENU_VERSION_KEY
+
+    food = FoodFactory(price=10000)
+    assert api.get("/api/foods/").json()[0]["price"] == 10000
+    Food.objects.filter(pk=food.pk).update(price=9000)  # as a seed command or SQL by hand would
+    assert api.get("/api/foods/").json()[0]["price"] == 10000  # still the rendered menu
+
+    cache.delete(MENU_VERSION_KEY)  # what MENU_CACHE_SECONDS later does
+
+    assert api.get("/api/foods/").json()[0]["price"] == 9000

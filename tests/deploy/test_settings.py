@@ -101,15 +101,3 @@ def test_mysql_connections_use_utf8mb4_and_read_committed():
     assert options["charset"] == "utf8mb4"
     assert options["isolation_level"] == "read committed"
     assert health_checks is True
-
-
-def test_the_served_process_freezes_what_it_loaded_and_uses_the_configured_gc_thresholds():
-    code = (
-        "import gc, config.asgi; from twisted.internet import tcp; from config import transport; "
-        "print(gc.get_threshold(), gc.get_freeze_count() > 10000, transport._installed)"
-    )
-    done = run(
-        ["-c", code], environment(SECRET_KEY="x", GC_THRESHOLDS="30000,15,25", DATABASE_URL=None, REDIS_URL=None)
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[-2] == "(30000, 15, 25) True True"

@@ -5,7 +5,7 @@ Under daphne, which has no lifespan, tests/payments/test_served.py proves they s
 
 import asyncio
 
-from config.background import JobsStarter
+from core.jobs import JobsStarter
 
 
 async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):

@@ -42,22 +42,6 @@ def test_order_numbers_draw_every_letter_of_the_alphabet_about_equally():
     assert min(counts.values()) > 800 and max(counts.values()) < 1200  # 1,000 each; 6+ sigma either way
 
 
-# --- the foods an order reads -----------------------------------------------------------------------
-
-
-def test_foods_priced_reads_what_the_orm_reads():
-    foods = [FoodFactory(price=12000), FoodFactory(stock=0, sold_out=True), FoodFactory(stock=7)]
-
-    priced = services._foods_priced(sorted(food.pk for food in foods))
-
-    for food in foods:
-        read = Food.objects.get(pk=food.pk)
-        for name in services._PRICED_FIELDS:
-            value = getattr(priced[food.pk], name)
-            assert (value, type(value)) == (getattr(read, name), type(getattr(read, name))), name
-    assert services._foods_priced([]) == {}
-
-
 # --- order_place ------------------------------------------------------------------------------------
 
 

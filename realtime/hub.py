@@ -4,7 +4,7 @@ With a channel per socket (Channels' default), one sold-out switch seen by 1,000
 messages, each waking its consumer's task, deserialized and dispatched on its own: a third of the
 fan-out's time. Here the process joins each group once, with a channel of its own, as soon as one of its
 sockets needs the group, and leaves it with the last one; each event is received once and its text, encoded
-once by the sender (ordering.events), is written to every member socket in one pass.
+once by the sender (realtime.broadcast), is written to every member socket in one pass.
 
 Per event loop (Daphne runs one; tests run one per test), since channels and tasks belong to a loop.
 """
@@ -15,6 +15,8 @@ import weakref
 from typing import Protocol
 
 from channels.layers import get_channel_layer
+
+from realtime.broadcast import FORWARD
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class Hub:
                 await asyncio.sleep(1)
                 continue
             text = message.get("text")
-            if message.get("type") != "event.forward" or not isinstance(text, str):
+            if message.get("type") != FORWARD or not isinstance(text, str):
                 logger.warning("unexpected group message dropped", extra={"group": group})
                 continue
             for member in list(entry.members):

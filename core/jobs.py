@@ -1,4 +1,4 @@
-"""Periodic jobs inside every served process: pre-order expiry and the Discord/PayAction outboxes.
+"""Periodic jobs inside every served process (settings.PERIODIC_JOBS): expiry and the outboxes.
 
 They run as asyncio tasks on the server's event loop, one loop per job (a slow outside service never
 holds up expiry), each run in a worker thread, so that events they raise go through the same channel
@@ -17,13 +17,6 @@ from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
-JOBS = [
-    "payments.services.pre_orders_expire",
-    "kitchen.services.discord_alerts_dispatch",
-    "kitchen.services.staff_call_alerts_dispatch",
-    "payments.services.payaction_registrations_dispatch",
-]
-
 
 def run_job(dotted: str) -> None:
     module, name = dotted.rsplit(".", 1)
@@ -38,7 +31,7 @@ def run_job(dotted: str) -> None:
 
 
 def run_jobs_once() -> None:
-    for dotted in JOBS:
+    for dotted in settings.PERIODIC_JOBS:
         run_job(dotted)
 
 
@@ -55,7 +48,7 @@ async def run_job_forever(dotted: str) -> None:
 
 async def run_jobs_forever() -> None:
     logger.info("background jobs started", extra={"interval": settings.BACKGROUND_JOBS_INTERVAL})
-    await asyncio.gather(*(run_job_forever(dotted) for dotted in JOBS))
+    await asyncio.gather(*(run_job_forever(dotted) for dotted in settings.PERIODIC_JOBS))
 
 
 class JobsStarter:

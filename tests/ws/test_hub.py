@@ -1,4 +1,4 @@
-"""ordering.fanout: one channel per group per process, every member socket written in one pass."""
+"""realtime.hub: one channel per group per process, every member socket written in one pass."""
 
 import asyncio
 import json
@@ -9,8 +9,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from ordering import events, fanout, services
-from ordering.consumers import EventConsumer
+from ordering import events, services
+from realtime import hub as fanout
+from realtime.consumers import EventConsumer
 from tests.factories import FoodFactory, TableFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
