@@ -65,7 +65,9 @@ def main(argv=None) -> None:
             request()
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            args.profile
+        )
         print(out.getvalue())
 
 

@@ -82,6 +82,7 @@ def tree_env(extra: dict | None = None) -> dict:
     """The environment of a served process or manage.py command of a tree: `app_env` of the bench database,
     without this script's own virtualenv (`uv run` in the tree picks the tree's .venv)."""
     env = app_env(DB_NAME, prefix=PREFIX, **(extra or {}))
+    env.pop("CONN_MAX_AGE", None)  # each tree's own default: persistent connections are part of its design
     own_venv = os.environ.get("VIRTUAL_ENV")
     env.pop("VIRTUAL_ENV", None)
     if own_venv:
@@ -348,7 +349,9 @@ def run_turn(side: str, tree: Path, round_no: int, args, turns: list[dict]) -> N
     tables, foods = order_inputs()
     turn["tables"], turn["uncounted_foods"] = len(tables), foods
     seed = args.seed * 100 + round_no  # the same request sequence for A and B in a round
-    server = TreeServer(tree, tree_env(), args.servers)
+    extra = dict(pair.split("=", 1) for pair in (args.a_env if side == "A" else args.b_env))
+    turn["env"] = extra
+    server = TreeServer(tree, tree_env(extra), args.servers)
     try:
         server.start()
         turn["port"] = server.port
@@ -498,6 +501,8 @@ def parse_args(argv=None):
     )
     p.add_argument("--servers", type=int, default=1, help="daphne processes per side (default 1)")
     p.add_argument("--seed", type=int, default=1, help="seed of the order requests (default 1)")
+    p.add_argument("--a-env", action="append", default=[], metavar="KEY=VALUE", help="extra env of side A's servers")
+    p.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE", help="extra env of side B's servers")
     args = p.parse_args(argv)
     args.a, args.b = args.a.resolve(), args.b.resolve()
     for tree in (args.a, args.b):

@@ -2,25 +2,34 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()  # sets Django up before the consumers are imported
+django_wsgi_app = get_wsgi_application()  # sets Django up before the consumers are imported
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from core.jobs import JobsStarter  # noqa: E402
+from core.serving import BodyLimit, KeptAnswers, RequestLog, WSGIOnThreads, tune_gc  # noqa: E402
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
+from ordering.menu import menu_etag_for_query  # noqa: E402
 from ordering.routing import websocket_urlpatterns as ordering_ws  # noqa: E402
 from realtime.origin import OriginValidator  # noqa: E402
 from realtime.token_auth import TokenAuthMiddleware  # noqa: E402
 
+http = WSGIOnThreads(django_wsgi_app, threads=settings.SYNC_THREADS)  # every view is sync: one trip each
+if settings.MENU_EDGE:
+    http = KeptAnswers(http, path="/api/foods/", current=menu_etag_for_query)
+
 application = JobsStarter(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": RequestLog(BodyLimit(http)),
             "websocket": OriginValidator(AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(ordering_ws + kitchen_ws)))),
         }
     )
 )
+
+tune_gc()  # last: what is loaded by now is frozen out of the collector's passes

@@ -46,12 +46,10 @@ INSTALLED_APPS = [
     "channels",
 ]
 
+# Request ids, the access log and the body size limit are ASGI middleware around Django (core.serving).
 MIDDLEWARE = [
-    "config.middleware.RequestIdMiddleware",
-    "config.middleware.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.JsonErrorsMiddleware",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,9 +113,9 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("TEST", {})
     _db["TEST"].setdefault("CHARSET", "utf8mb4")
     _db["TEST"].setdefault("COLLATION", "utf8mb4_unicode_ci")
-    # Under ASGI Django runs each request's sync code in a thread of its own, so a persistent
-    # connection would never be reused by the next request (Django's docs: disable them under ASGI).
-    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # Requests' sync code runs on SYNC_THREADS long-lived threads (core.serving), so each process holds at
+    # most that many persistent connections (plus one for sockets and one per background job).
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {})
@@ -256,8 +255,17 @@ PERIODIC_JOBS = [
     "kitchen.services.staff_call_alerts_dispatch",
     "payments.services.payaction_registrations_dispatch",
 ]
+# Threads per process running Django's HTTP handling (core.serving.WSGIOnThreads), each with its own
+# persistent database connection; more only contend for the interpreter lock, unless requests wait on locks.
+SYNC_THREADS = env.int("SYNC_THREADS", default=2)
+# Garbage-collector thresholds of the served process (core.serving.tune_gc); Python's own are 700,10,10.
+GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[5_000, 20, 20]))
+# Coroutines every served process runs once at start (core.jobs): each keeps its menu copy current.
+PROCESS_TASKS = ["ordering.menu.follow_changes"]
+# Plain menu reads answered with Django's kept answer while the menu is unchanged (core.serving.KeptAnswers).
+MENU_EDGE = env.bool("MENU_EDGE", default=True)
 # Bounds how long a menu change made around the app (a seed command, SQL by hand) stays unseen.
-MENU_CACHE_SECONDS = env.float("MENU_CACHE_SECONDS", default=5.0)
+MENU_CACHE_SECONDS = env.float("MENU_CACHE_SECONDS", default=2.0)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
 # Outboxes (core/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).
@@ -286,19 +294,19 @@ X_FRAME_OPTIONS = "DENY"
 # line with request_id and the event's fields (order_id, trace_id, event_type, ...); secrets masked.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-# One "request" line per HTTP request from the app (config.middleware). On with JSON logs, where the
+# One "request" line per HTTP request from the app (core.serving.RequestLog). On with JSON logs, where the
 # container runs daphne without its plain-text access log (docker/entrypoint.sh).
 ACCESS_LOG = env.bool("ACCESS_LOG", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
         "text": {
-            "()": "config.logging.TextFormatter",
+            "()": "core.logging.TextFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s%(extra_fields)s",
         },
-        "json": {"()": "config.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -51,8 +51,24 @@ async def run_jobs_forever() -> None:
     await asyncio.gather(*(run_job_forever(dotted) for dotted in settings.PERIODIC_JOBS))
 
 
+async def run_process_tasks() -> None:
+    """settings.PROCESS_TASKS: coroutines each process runs once on its loop (say, following the menu)."""
+    for dotted in settings.PROCESS_TASKS:
+        module, name = dotted.rsplit(".", 1)
+        try:
+            await getattr(importlib.import_module(module), name)()
+        except Exception:
+            logger.exception("process task failed", extra={"task": dotted})
+
+
+async def run_process_forever() -> None:
+    await run_process_tasks()
+    if settings.BACKGROUND_JOBS:
+        await run_jobs_forever()
+
+
 class JobsStarter:
-    """ASGI wrapper that starts the jobs once per process, when the server starts.
+    """ASGI wrapper that starts the process tasks and the periodic jobs once per process, at server start.
 
     Work left over from a previous process (alerts not yet sent, pre-orders due) is picked up right after
     a restart, before any request arrives. As a fallback the first request or socket starts them.
@@ -61,8 +77,7 @@ class JobsStarter:
     def __init__(self, application):
         self.application = application
         self.task: asyncio.Task | None = None
-        if settings.BACKGROUND_JOBS:
-            self._schedule_at_startup()
+        self._schedule_at_startup()
 
     def _schedule_at_startup(self) -> None:
         # daphne imports the application before it runs its Twisted asyncio reactor, and that reactor's
@@ -73,13 +88,13 @@ class JobsStarter:
         # Servers that speak the ASGI lifespan protocol (uvicorn, hypercorn) start them in __call__.
 
     def _start(self) -> None:
-        if self.task is not None or not settings.BACKGROUND_JOBS:
+        if self.task is not None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not on an asyncio loop (a non-asyncio reactor): the first request starts them
             return
-        self.task = loop.create_task(run_jobs_forever())
+        self.task = loop.create_task(run_process_forever())
 
     async def _lifespan(self, receive, send) -> None:
         while True:

@@ -10,7 +10,7 @@ from kitchen import services
 from ordering import selectors
 from ordering.errors import DomainError
 from ordering.schema import ORDER_ID, TABLE_ID, error_responses
-from ordering.serializers import KitchenStatusInSerializer, OrderSerializer, StrictCharField
+from ordering.serializers import KitchenStatusInSerializer, OrderSerializer, StrictCharField, order_render
 from ordering.throttles import PublicWriteIpThrottle, StaffCallThrottle
 
 
@@ -64,7 +64,7 @@ class KitchenStatusApi(APIView):
         data = KitchenStatusInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_kitchen_status_set(order_id=order_id, **data.validated_data)
-        return Response(OrderSerializer(order).data)
+        return Response(order_render(order))
 
 
 class CallStaffApi(APIView):

@@ -1,15 +1,18 @@
 from channels.db import database_sync_to_async
 
 from ordering import events, selectors
+from ordering.menu import menu_current
 from ordering.serializers import OrderSerializer
 from realtime.consumers import EventConsumer
 
 
 @database_sync_to_async
 def _kitchen_snapshot() -> dict:
+    menu = menu_current()
     return {
         "orders": OrderSerializer(selectors.kitchen_open_orders(), many=True).data,
-        "foods": selectors.menu_data(),
+        "foods": menu.foods,
+        "menu_version": menu.version,
     }
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from ordering import selectors, services
 from ordering.errors import DomainError
+from ordering.menu import menu_current
 from ordering.schema import FOOD_ID, TABLE_ID, error_responses
 from ordering.serializers import (
     MAX_DB_ID,
@@ -20,6 +21,7 @@ from ordering.serializers import (
     OrderSerializer,
     TableCreateSerializer,
     TableSerializer,
+    order_render,
 )
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 
@@ -42,9 +44,10 @@ class FoodListApi(PublicAPIView):
             raise DomainError("분류는 menu 또는 drinks 입니다.", code="invalid_category")
         # Already rendered JSON: the menu is the same bytes for every phone until it changes. no-cache: a
         # phone asks every time, and ConditionalGetMiddleware answers 304 while the bytes (ETag) are the same.
-        response = HttpResponse(
-            selectors.menu_json(category=query.validated_data.get("category")), content_type="application/json"
-        )
+        category = query.validated_data.get("category")
+        menu = menu_current()
+        response = HttpResponse(menu.body(category), content_type="application/json")
+        response["ETag"] = menu.etag(category)
         patch_cache_control(response, no_cache=True)
         return response
 
@@ -161,7 +164,7 @@ class OrderCreateApi(PublicAPIView):
         data = OrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_place(table_id=data.validated_data["table_id"], quantities=data.validated_data["items"])
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(order_render(order), status=status.HTTP_201_CREATED)
 
 
 class OrderHistoryApi(APIView):

@@ -4,6 +4,7 @@ from channels.db import database_sync_to_async
 
 from ordering import events, selectors
 from ordering.errors import NotFound
+from ordering.menu import menu_current
 from ordering.serializers import OrderSerializer, TableSerializer
 from realtime.consumers import EventConsumer
 
@@ -11,10 +12,12 @@ from realtime.consumers import EventConsumer
 @database_sync_to_async
 def _table_snapshot(table_id) -> dict:
     table = selectors.table_get(table_id=table_id)
+    menu = menu_current()
     return {
         "table": TableSerializer(table).data,
         "orders": OrderSerializer(selectors.table_tab_orders(table_id=table.pk), many=True).data,
-        "foods": selectors.menu_data(),
+        "foods": menu.foods,
+        "menu_version": menu.version,
     }
 
 

@@ -98,8 +98,20 @@ class Order(models.Model):
             ),
         ]
 
+    # The lines of an order this process has just written (services.order_create_locked): it is rendered
+    # from them instead of reading them back. Orders read from the database prefetch theirs (with_lines).
+    written_lines: list | None = None
+
     def __str__(self) -> str:
         return self.order_number
+
+    @property
+    def lines(self):
+        return self.written_lines if self.written_lines is not None else self.items.all()
+
+    @property
+    def refund_lines(self):
+        return [] if self.written_lines is not None else self.refunds.all()  # a new order has none
 
 
 class OrderItem(models.Model):

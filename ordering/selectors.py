@@ -1,18 +1,12 @@
 """Reads. Every function here costs a fixed number of queries, whatever the size of the history."""
 
-import json
 import logging
-import time
 import uuid
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
-from rest_framework.renderers import JSONRenderer
+from django.db.models import F, Q, QuerySet, Sum
 
 from ordering.errors import NotFound
-from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
-from ordering.serializers import FoodSerializer
+from ordering.models import Food, KitchenStatus, Order, OrderStatus, Table
 
 logger = logging.getLogger(__name__)
 
@@ -48,62 +42,6 @@ def food_list(*, category: str | None = None) -> QuerySet[Food]:
     return foods
 
 
-MENU_VERSION_KEY = "menu:version"
-
-
-def menu_version() -> int:
-    """The version of the menu, shared by every process through the cache; it moves with every change.
-
-    Changes made through the app move it at once (menu_cache_invalidate, after commit); the key also
-    expires after MENU_CACHE_SECONDS, which bounds how long a change made around the app (a seed command,
-    SQL by hand) stays unseen. A new key starts from the clock, so it never returns to an older number.
-    Without the cache (Redis down) every read is a new version: the menu is read from the database.
-    """
-    try:
-        version = cache.get(MENU_VERSION_KEY)
-        if version is None:
-            cache.add(MENU_VERSION_KEY, time.time_ns() // 1000, timeout=settings.MENU_CACHE_SECONDS)
-            version = cache.get(MENU_VERSION_KEY)
-    except Exception:
-        logger.warning("menu cache unavailable", exc_info=True)
-        version = None
-    return time.time_ns() if version is None else version
-
-
-# Rendered menus of this process by (version, category): a version's content never changes, so an entry
-# is never stale, only unused once the version moves.
-_rendered: dict[tuple[int, str], bytes] = {}
-
-
-def menu_json(*, category: str | None = None, version: int | None = None) -> bytes:
-    """The menu as `GET /api/foods/` answers it: rendered once per version and process."""
-    key = (menu_version() if version is None else version, category or "")
-    body = _rendered.get(key)
-    if body is None:
-        # The version was read before the database: a reader racing a change keeps the old menu under the
-        # old version, which nobody asks for again.
-        body = JSONRenderer().render(FoodSerializer(food_list(category=category), many=True).data)
-        if len(_rendered) > 16:
-            _rendered.clear()
-        _rendered[key] = body
-    return body
-
-
-def menu_data() -> list[dict]:
-    """The menu as data, for the socket snapshots (a fresh copy: the caller may change it)."""
-    return json.loads(menu_json())
-
-
-def menu_cache_invalidate() -> None:
-    """Called after a food change commits: every process renders the menu afresh at its next read."""
-    try:
-        cache.incr(MENU_VERSION_KEY)
-    except ValueError:  # no version yet: nothing rendered under one either
-        pass
-    except Exception:
-        logger.warning("menu cache unavailable", exc_info=True)
-
-
 def food_get(*, food_id) -> Food:
     try:
         return Food.objects.get(pk=int(str(food_id)))
@@ -136,10 +74,10 @@ def table_get(*, table_id) -> Table:
 def table_for_order(*, table_id) -> Table:
     """The table an order is for (without `total_spent`); read inside the order's transaction."""
     pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
-    table = Table.objects.filter(pk=pk).first()
-    if table is None:
-        raise table_not_found()
-    return table
+    try:
+        return Table.objects.get(pk=pk)
+    except Table.DoesNotExist:
+        raise table_not_found() from None
 
 
 def table_list() -> QuerySet[Table]:
@@ -153,11 +91,12 @@ def table_list() -> QuerySet[Table]:
 # --- orders -----------------------------------------------------------------------------------------
 
 
+LINES = ("items", "refunds")  # each in id order (their models' Meta.ordering)
+
+
 def with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
-    return orders.select_related("table").prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("id")),
-        Prefetch("refunds", queryset=Refund.objects.order_by("id")),
-    )
+    """Orders as every reader renders them: with their table, lines and refunds, in three queries."""
+    return orders.select_related("table").prefetch_related(*LINES)
 
 
 def order_get(*, order_id) -> Order:

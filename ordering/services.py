@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
+from ordering.menu import menu_forget
 from ordering.models import Food, Order, OrderItem, OrderStatus, Table
-from ordering.selectors import food_get, menu_cache_invalidate, table_get
+from ordering.selectors import food_get, table_get
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +84,12 @@ def stock_release(*, quantities: dict[int, int]) -> None:
 
 
 def food_changed(food: Food) -> None:
-    """After any change of a food commits: push it to every screen and drop the cached menu."""
+    """After any change of a food commits: push it to every screen and drop the kept menu.
+
+    The event drops every other process's copy (ordering.menu); this one drops its own at once.
+    """
     events.food_updated(food)
-    transaction.on_commit(menu_cache_invalidate)
+    transaction.on_commit(menu_forget)
 
 
 # --- orders -----------------------------------------------------------------------------------------
@@ -134,8 +138,8 @@ def order_create_locked(
         for food_id, quantity in sorted(quantities.items())
     ]
     order.save(force_insert=True)
-    OrderItem.objects.bulk_create(items)
-    return selectors.order_get(order_id=order.pk)  # as every reader renders it: lines by id, table, refunds
+    order.written_lines = OrderItem.objects.bulk_create(items)
+    return order
 
 
 def order_place(*, table_id, quantities: dict[int, int]) -> Order:

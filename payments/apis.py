@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from ordering import selectors
 from ordering.errors import DomainError
 from ordering.schema import EVENT_ID, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
-from ordering.serializers import OrderSerializer
+from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, services
 from payments.models import PaymentEvent
@@ -124,7 +124,7 @@ class ConfirmPaymentApi(APIView):
         responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, order_id):
-        return Response(OrderSerializer(services.order_confirm_payment(order_id=order_id)).data)
+        return Response(order_render(services.order_confirm_payment(order_id=order_id)))
 
 
 class RefundCreateApi(APIView):
@@ -143,7 +143,7 @@ class RefundCreateApi(APIView):
             quantities=data.validated_data["items"],
             reason=data.validated_data["reason"].strip(),
         )
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(order_render(order), status=status.HTTP_201_CREATED)
 
 
 class PaymentListApi(APIView):
@@ -172,4 +172,4 @@ class PaymentMatchApi(APIView):
         data = PaymentMatchInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.payment_event_match(event_id=event_id, order_id=data.validated_data["order_id"])
-        return Response(OrderSerializer(order).data)
+        return Response(order_render(order))

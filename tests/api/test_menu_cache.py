@@ -1,6 +1,9 @@
 """The menu is rendered once per version (the hottest read); every change made through the app is seen by
 the next read, and an unchanged menu is answered 304."""
 
+import asyncio
+import time
+
 import pytest
 
 from ordering.models import Food
@@ -68,15 +71,38 @@ def test_each_category_has_its_own_etag(api):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_change_made_around_the_app_is_seen_once_the_cache_seconds_pass(api, settings):
-    from django.core.cache import cache
-
-    from ordering.selectors import MENU_VERSION_KEY
-
+    settings.MENU_CACHE_SECONDS = 0.3
     food = FoodFactory(price=10000)
     assert api.get("/api/foods/").json()[0]["price"] == 10000
     Food.objects.filter(pk=food.pk).update(price=9000)  # as a seed command or SQL by hand would
-    assert api.get("/api/foods/").json()[0]["price"] == 10000  # still the rendered menu
+    assert api.get("/api/foods/").json()[0]["price"] == 10000  # still the kept menu
 
-    cache.delete(MENU_VERSION_KEY)  # what MENU_CACHE_SECONDS later does
+    time.sleep(0.35)
 
     assert api.get("/api/foods/").json()[0]["price"] == 9000
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_food_event_from_another_process_drops_the_kept_menu(settings):
+    """Another process's change reaches this one only as its food.updated event through the channel layer."""
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+
+    from ordering.events import GROUP_MENU
+    from ordering.menu import follow_changes, menu_current
+    from realtime.broadcast import FORWARD, encode
+
+    settings.MENU_CACHE_SECONDS = 60
+    food = await sync_to_async(FoodFactory)(price=10000)
+    await follow_changes()
+    assert (await sync_to_async(menu_current)()).foods[0]["price"] == 10000
+    await sync_to_async(Food.objects.filter(pk=food.pk).update)(price=9000)  # the other process's write
+
+    await get_channel_layer().group_send(GROUP_MENU, {"type": FORWARD, "text": encode("food.updated", food={})})
+    for _ in range(100):
+        menu = await sync_to_async(menu_current)()
+        if menu.foods[0]["price"] == 9000:
+            break
+        await asyncio.sleep(0.01)
+
+    assert menu.foods[0]["price"] == 9000

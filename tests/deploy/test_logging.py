@@ -15,7 +15,7 @@ _LOG_EVENTS = f"""
 import logging
 import django
 django.setup()
-from config.logging import request_id_var
+from core.logging import request_id_var
 
 request_id_var.set("req-abc123")
 log = logging.getLogger("payments.services")
@@ -94,7 +94,7 @@ def test_text_logs_mask_secrets_too():
 
 @pytest.mark.parametrize("key", ["password", "DB_PASSWORD", "api_key", "x-api-key", "Authorization", "token"])
 def test_secret_looking_keys_are_masked(key):
-    from config.logging import JsonFormatter
+    from core.logging import JsonFormatter
 
     record = logging.makeLogRecord({"msg": "m", "levelname": "INFO", key: "s3cr3t-value"})
 
@@ -102,23 +102,33 @@ def test_secret_looking_keys_are_masked(key):
 
 
 @override_settings(ACCESS_LOG=True)
-def test_access_log_line_per_request_without_query_string(client, caplog):
-    caplog.set_level(logging.INFO, logger="config.access")
+def test_access_log_line_per_request_without_query_string(asgi_request, caplog):
+    caplog.set_level(logging.INFO, logger="core.access")
 
-    response = client.get("/api/no-such-endpoint/?token=abc123", HTTP_X_REQUEST_ID="rid-from-proxy")
+    status, headers, _ = asgi_request(
+        "GET", "/api/no-such-endpoint/?token=abc123", headers=[(b"x-request-id", b"rid-from-proxy")]
+    )
 
-    assert response.status_code == 404
-    (record,) = [r for r in caplog.records if r.name == "config.access"]
+    assert status == 404
+    (record,) = [r for r in caplog.records if r.name == "core.access"]
     assert record.getMessage() == "request"
     assert (record.method, record.path, record.status) == ("GET", "/api/no-such-endpoint/", 404)
     assert record.duration_ms >= 0
-    assert response["X-Request-ID"] == "rid-from-proxy"
+    assert record.request_id == "rid-from-proxy"
+    assert headers[b"x-request-id"] == b"rid-from-proxy"
+
+
+def test_every_answer_gets_a_new_request_id_without_a_proxys(asgi_request):
+    first = asgi_request("GET", "/api/no-such-endpoint/")[1][b"x-request-id"]
+    second = asgi_request("GET", "/api/no-such-endpoint/")[1][b"x-request-id"]
+
+    assert first and second and first != second
 
 
 @override_settings(ACCESS_LOG=False)
-def test_no_access_log_line_when_off(client, caplog):
-    caplog.set_level(logging.DEBUG, logger="config.access")
+def test_no_access_log_line_when_off(asgi_request, caplog):
+    caplog.set_level(logging.DEBUG, logger="core.access")
 
-    client.get("/api/no-such-endpoint/")
+    asgi_request("GET", "/api/no-such-endpoint/")
 
-    assert not [r for r in caplog.records if r.name == "config.access"]
+    assert not [r for r in caplog.records if r.name == "core.access"]

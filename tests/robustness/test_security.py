@@ -286,14 +286,12 @@ BIG = 64 * 1024 + 1
     "path",
     ["/api/orders/", "/api/orders/pre-order/{table}/", "/api/tables/{table}/call-staff/", "/api/webhook/payment/"],
 )
-def test_bodies_over_64_kib_are_refused_with_413(api, table, settings, path):
+def test_bodies_over_64_kib_are_refused_with_413(asgi_post, table, settings, path):
     settings.PAYACTION_WEBHOOK_KEY = WEBHOOK_KEY
-    body = json.dumps({"table_id": str(table.pk), "items": [], "message": "가" * BIG})
-    response = api.post(
-        path.format(table=table.pk), body, content_type="application/json", HTTP_X_WEBHOOK_KEY=WEBHOOK_KEY
-    )
-    assert response.status_code == 413
-    assert response.json()["code"] == "payload_too_large"
+    body = json.dumps({"table_id": str(table.pk), "items": [], "message": "가" * BIG}).encode()
+    status, _, raw = asgi_post(path.format(table=table.pk), body, [(b"x-webhook-key", WEBHOOK_KEY.encode())])
+    assert status == 413
+    assert json.loads(raw)["code"] == "payload_too_large"
     assert not Order.objects.exists() and not StaffCall.objects.exists() and not PaymentEvent.objects.exists()
 
 
@@ -361,7 +359,7 @@ def test_no_secret_in_error_bodies_or_log_lines(settings, caplog, monkeypatch):
         def boom(**kwargs):
             raise RuntimeError("menu exploded")
 
-        monkeypatch.setattr("ordering.selectors.food_list", boom)
+        monkeypatch.setattr("ordering.apis.menu_current", boom)
         crashed = client.get("/api/foods/")
 
     assert [r.status_code for r in responses] == [401, 401, 400, 400, 401, 401]

@@ -2,7 +2,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from ordering.models import Category, Food
-from ordering.selectors import menu_cache_invalidate
 
 # (name, price, category, description, stock): stock None = not counted
 MENU = [
@@ -38,5 +37,4 @@ class Command(BaseCommand):
                 defaults={"price": price, "description": description, "stock": stock, "display_order": order},
             )
             created += was_created
-        transaction.on_commit(menu_cache_invalidate)
         self.stdout.write(self.style.SUCCESS(f"menu: {created} created, {len(MENU) - created} already there"))
