@@ -237,11 +237,9 @@ def app_env(db_name: str, *, redis: bool = True, prefix: str = "bench", **extra:
         # Redis pub/sub is not per database number: a prefix of our own keeps other users' layers apart.
         "CHANNEL_LAYER_PREFIX": prefix,
         "CACHE_KEY_PREFIX": prefix,
-        # Under ASGI every request runs in a thread of its own, so a persistent connection is never reused and
-        # the app's default (60) leaves one MariaDB connection open per recent request: with a few dozen
-        # concurrent requests the server hits max_connections (1040) for everyone. 0 closes each at the end.
-        "CONN_MAX_AGE": os.environ.get("BENCH_CONN_MAX_AGE", "0"),
     }
+    if os.environ.get("BENCH_CONN_MAX_AGE"):  # else the app's own (persistent, SYNC_THREADS per process)
+        env["CONN_MAX_AGE"] = os.environ["BENCH_CONN_MAX_AGE"]
     if redis:
         env["REDIS_URL"] = REDIS_URL
     else:

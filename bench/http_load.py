@@ -395,10 +395,9 @@ def parse_args(argv=None):
     p.add_argument(
         "--conn-max-age",
         type=int,
-        default=0,
-        help="CONN_MAX_AGE for the served processes (default 0; -1: leave the app's default, 60). "
-        "Under ASGI every request runs in a thread of its own, so with persistent connections each request "
-        "opens one that is never reused: the shared MariaDB runs out of connections (max_connections).",
+        default=-1,
+        help="CONN_MAX_AGE for the served processes (default -1: the app's own, persistent connections on "
+        "SYNC_THREADS long-lived threads per process).",
     )
     p.add_argument("--quick", action="store_true", help="validation run: 3 s phases, 2,000 historic orders")
     args = p.parse_args(argv)

@@ -82,7 +82,6 @@ def tree_env(extra: dict | None = None) -> dict:
     """The environment of a served process or manage.py command of a tree: `app_env` of the bench database,
     without this script's own virtualenv (`uv run` in the tree picks the tree's .venv)."""
     env = app_env(DB_NAME, prefix=PREFIX, **(extra or {}))
-    env.pop("CONN_MAX_AGE", None)  # each tree's own default: persistent connections are part of its design
     own_venv = os.environ.get("VIRTUAL_ENV")
     env.pop("VIRTUAL_ENV", None)
     if own_venv:

@@ -113,7 +113,7 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("TEST", {})
     _db["TEST"].setdefault("CHARSET", "utf8mb4")
     _db["TEST"].setdefault("COLLATION", "utf8mb4_unicode_ci")
-    # Requests' sync code runs on SYNC_THREADS long-lived threads (core.serving), so each process holds at
+    # Requests run on SYNC_THREADS long-lived threads (core.serving.WSGIOnThreads), so each process holds at
     # most that many persistent connections (plus one for sockets and one per background job).
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     _db["CONN_HEALTH_CHECKS"] = True

@@ -101,6 +101,7 @@ def test_secret_looking_keys_are_masked(key):
     assert json.loads(JsonFormatter().format(record))[key] == "***"
 
 
+@pytest.mark.django_db(transaction=True)
 @override_settings(ACCESS_LOG=True)
 def test_access_log_line_per_request_without_query_string(asgi_request, caplog):
     caplog.set_level(logging.INFO, logger="core.access")
@@ -118,6 +119,7 @@ def test_access_log_line_per_request_without_query_string(asgi_request, caplog):
     assert headers[b"x-request-id"] == b"rid-from-proxy"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_every_answer_gets_a_new_request_id_without_a_proxys(asgi_request):
     first = asgi_request("GET", "/api/no-such-endpoint/")[1][b"x-request-id"]
     second = asgi_request("GET", "/api/no-such-endpoint/")[1][b"x-request-id"]
@@ -125,6 +127,7 @@ def test_every_answer_gets_a_new_request_id_without_a_proxys(asgi_request):
     assert first and second and first != second
 
 
+@pytest.mark.django_db(transaction=True)
 @override_settings(ACCESS_LOG=False)
 def test_no_access_log_line_when_off(asgi_request, caplog):
     caplog.set_level(logging.DEBUG, logger="core.access")
