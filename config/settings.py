@@ -260,8 +260,16 @@ PERIODIC_JOBS = [
 SYNC_THREADS = env.int("SYNC_THREADS", default=2)
 # Garbage-collector thresholds of the served process (core.serving.tune_gc); Python's own are 700,10,10.
 GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[5_000, 20, 20]))
-# Coroutines every served process runs once at start (core.jobs): each keeps its menu copy current.
-PROCESS_TASKS = ["ordering.menu.follow_changes"]
+# Coroutines every served process runs once at start (core.jobs): the event relay, heartbeats, the menu.
+PROCESS_TASKS = [
+    "realtime.broadcast.start_relay",
+    "realtime.heartbeat.start_heartbeats",
+    "ordering.menu.follow_changes",
+]
+# Every socket gets a heartbeat with its feed's latest seq this often (CONTRACT.md section 5).
+WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=15.0)
+# Changes of one food within this window reach the phones as one food.updated with its latest state.
+FOOD_EVENT_SECONDS = env.float("FOOD_EVENT_SECONDS", default=0.5)
 # Plain menu reads answered with Django's kept answer while the menu is unchanged (core.serving.KeptAnswers).
 MENU_EDGE = env.bool("MENU_EDGE", default=True)
 # Bounds how long a menu change made around the app (a seed command, SQL by hand) stays unseen.

@@ -3,16 +3,19 @@ from channels.db import database_sync_to_async
 from ordering import events, selectors
 from ordering.menu import menu_current
 from ordering.serializers import OrderSerializer
+from realtime.broadcast import feed_seqs
 from realtime.consumers import EventConsumer
 
 
 @database_sync_to_async
 def _kitchen_snapshot() -> dict:
+    seq = feed_seqs([events.GROUP_KITCHEN])[events.GROUP_KITCHEN]  # first: the state read after is as new
     menu = menu_current()
     return {
+        "seq": seq,
+        "menu_version": menu.version,
         "orders": OrderSerializer(selectors.kitchen_open_orders(), many=True).data,
         "foods": menu.foods,
-        "menu_version": menu.version,
     }
 
 

@@ -1,47 +1,50 @@
-"""The events of CONTRACT.md section 5 raised by orders, foods and tables, and the groups they go to.
+"""The events of CONTRACT.md section 5 raised by orders, foods and tables, and the feeds they go to.
 
-Payloads are rendered inside the causing transaction (what it wrote) and sent after it commits
-(realtime.broadcast).
+Payloads are rendered inside the causing transaction (what it wrote); feed events are numbered there too and
+sent after it commits (realtime.broadcast). Call these last in a transaction: each locks its feeds' rows
+until the commit.
 """
 
 import uuid
 
 from ordering.models import Food, Order, OrderStatus, Table
 from ordering.serializers import FoodSerializer, TableSerializer, order_render
-from realtime.broadcast import broadcast
+from realtime.broadcast import send_event, send_state
 
 GROUP_KITCHEN = "kitchen"
-GROUP_MENU = "menu"  # every table tab and the kitchen board
+GROUP_MENU = "menu"  # every table tab and the kitchen board: foods are state, not a numbered feed
+TABLE_GROUP_PREFIX = "table."
 
 
 def table_group(table_id: uuid.UUID | str) -> str:
-    return f"table.{(table_id if isinstance(table_id, uuid.UUID) else uuid.UUID(str(table_id))).hex}"
+    return f"{TABLE_GROUP_PREFIX}{(table_id if isinstance(table_id, uuid.UUID) else uuid.UUID(str(table_id))).hex}"
 
 
 def order_created(order: Order) -> None:
-    groups = [table_group(order.table_id)]
+    feeds = [table_group(order.table_id)]
     if order.status == OrderStatus.COMPLETED:
-        groups.append(GROUP_KITCHEN)  # a ticket to cook; unpaid pre-orders stay off the board
-    broadcast(groups, "order.created", order=order_render(order))
+        feeds.append(GROUP_KITCHEN)  # a ticket to cook; unpaid pre-orders stay off the board
+    send_event(feeds, "order.created", order=order_render(order))
 
 
 def order_paid(order: Order) -> None:
-    broadcast([table_group(order.table_id), GROUP_KITCHEN], "order.paid", order=order_render(order))
+    send_event([table_group(order.table_id), GROUP_KITCHEN], "order.paid", order=order_render(order))
 
 
 def order_updated(order: Order) -> None:
     if order.archived_at is not None:
         return  # reset off the tab and the board (table.reset); a late change must not bring it back
-    broadcast([table_group(order.table_id), GROUP_KITCHEN], "order.updated", order=order_render(order))
+    send_event([table_group(order.table_id), GROUP_KITCHEN], "order.updated", order=order_render(order))
 
 
 def food_updated(food: Food) -> None:
-    broadcast([GROUP_MENU], "food.updated", food=FoodSerializer(food).data)
+    """State: the changes of one food within FOOD_EVENT_SECONDS reach the phones as one, its latest."""
+    send_state(GROUP_MENU, f"food.{food.pk}", food.updated_at, "food.updated", food=FoodSerializer(food).data)
 
 
 def table_reset(table_id) -> None:
-    broadcast([table_group(table_id), GROUP_KITCHEN], "table.reset", table_id=str(table_id))
+    send_event([table_group(table_id), GROUP_KITCHEN], "table.reset", table_id=str(table_id))
 
 
 def staff_called(table: Table, message: str) -> None:
-    broadcast([GROUP_KITCHEN], "staff.called", table=TableSerializer(table).data, message=message)
+    send_event([GROUP_KITCHEN], "staff.called", table=TableSerializer(table).data, message=message)

@@ -61,8 +61,9 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
             continue
         food.stock -= quantities[food.pk]
         food.sold_out = food.stock == 0
+        food.updated_at = timezone.now()  # the version of the food.updated state it announces
         Food.objects.filter(pk=food.pk).update(
-            stock=F("stock") - quantities[food.pk], sold_out=food.sold_out, updated_at=timezone.now()
+            stock=F("stock") - quantities[food.pk], sold_out=food.sold_out, updated_at=food.updated_at
         )
         food_changed(food)
     return foods
@@ -75,7 +76,8 @@ def stock_release(*, quantities: dict[int, int]) -> None:
             continue
         was_empty = food.stock == 0
         food.stock += quantities[food.pk]
-        fields = {"stock": F("stock") + quantities[food.pk], "updated_at": timezone.now()}
+        food.updated_at = timezone.now()
+        fields = {"stock": F("stock") + quantities[food.pk], "updated_at": food.updated_at}
         if was_empty and food.sold_out:  # sold out because it ran out: available again
             food.sold_out = False
             fields["sold_out"] = False

@@ -1,26 +1,35 @@
-"""Events to channel-layer groups, sent only after the transaction that caused them commits.
+"""Events to channel-layer groups, numbered per feed, sent only after the transaction that caused them commits.
 
-The payload is built inside the transaction (what it wrote) and encoded once, when it is sent, for every
-socket of every group: the per-process hub (realtime.hub) writes the same text to each member socket.
-Delivery through the channel layer is at-most-once: a failure is logged and never fails or rolls back the
-request that caused the event.
+Feed events (a table's tab, the kitchen, the staff screens) take their feed's next `seq` inside the causing
+transaction (feed_advance). After the commit they are handed to this process's relay, which sends them in
+order and keeps trying while Redis is away: a request never waits on Redis. What a relay cannot send (its
+process died first) is noticed by the clients, which compare their last seq with the feed's latest in every
+`heartbeat` (realtime.heartbeat) and reload their snapshot when they are behind.
+
+State is not numbered: the changes of one key (a food) within FOOD_EVENT_SECONDS go out as one message with
+the latest state, the first change of a quiet key at once (send_state).
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+
+from realtime.models import Feed
 
 logger = logging.getLogger(__name__)
 
 FORWARD = "event.forward"  # the one message type the hub passes on to its sockets
 SEND_TIMEOUT_SECONDS = 2.0
+RETRY_MAX_SECONDS = 2.0
 
 
 def server_ts() -> str:
@@ -31,26 +40,153 @@ def encode(event_type: str, **payload) -> str:
     return json.dumps({"type": event_type, "ts": server_ts(), **payload}, cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
-def broadcast(groups: Iterable[str], event_type: str, **payload) -> None:
-    """Queue one event for the groups; it is sent when the current transaction commits."""
-    groups = list(dict.fromkeys(groups))
-    transaction.on_commit(lambda: send_now(groups, event_type, payload))
+# --- numbered feeds ---------------------------------------------------------------------------------
 
 
-def send_now(groups: list[str], event_type: str, payload: dict) -> None:
+def feeds_advance(names: list[str]) -> dict[str, int]:
+    """The next seq of each feed, in two statements. Their rows stay locked until the transaction ends (the
+    UPDATE locks them in primary-key order, so two events' transactions never deadlock over them), so seqs
+    follow the order in which events commit."""
+    if Feed.objects.filter(name__in=names).update(seq=F("seq") + 1) < len(names):
+        for name in set(names) - set(Feed.objects.filter(name__in=names).values_list("name", flat=True)):
+            try:
+                with transaction.atomic():
+                    Feed.objects.create(name=name, seq=1)
+            except IntegrityError:  # created meanwhile by another transaction: the next one after it
+                Feed.objects.filter(name=name).update(seq=F("seq") + 1)
+    return dict(Feed.objects.filter(name__in=names).values_list("name", "seq"))
+
+
+def feed_seqs(names: list[str]) -> dict[str, int]:
+    """The latest seq of each feed (0 for a feed without events yet)."""
+    found = dict(Feed.objects.filter(name__in=names).values_list("name", "seq"))
+    return {name: found.get(name, 0) for name in names}
+
+
+def send_event(feeds: list[str], event_type: str, **payload) -> None:
+    """Number the event in each feed now; send it to each feed's group when the transaction commits."""
+    advanced = feeds_advance(sorted(set(feeds)))
+    seqs = sorted(advanced.items())
+
+    def messages():
+        return [(feed, encode(event_type, seq=seq, **payload)) for feed, seq in seqs]
+
+    transaction.on_commit(lambda: _dispatch(messages))
+
+
+def send_state(group: str, key: str, version, event_type: str, **payload) -> None:
+    """State of `key` (newer `version` wins) for `group`, merged with its other changes within the window."""
+    transaction.on_commit(lambda: _dispatch_state(group, key, version, event_type, payload))
+
+
+# --- delivery ---------------------------------------------------------------------------------------
+
+
+class Relay:
+    """Sends this process's committed events in order on its event loop, retrying while the layer fails."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.state_sent: dict[str, float] = {}  # key -> when its state last went out
+        self.state_pending: dict[str, tuple] = {}  # key -> (version, group, event_type, payload)
+
+    def alive(self) -> bool:
+        return not self.loop.is_closed() and self.loop.is_running()
+
+    def submit(self, messages) -> None:
+        """From any thread: `messages` is a callable giving [(group, text)], encoded when it is sent."""
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, messages)
+
+    def submit_state(self, group: str, key: str, version, event_type: str, payload: dict) -> None:
+        self.loop.call_soon_threadsafe(self._state, group, key, version, event_type, payload)
+
+    def _state(self, group, key, version, event_type, payload) -> None:
+        pending = self.state_pending.get(key)
+        if pending is not None:
+            if version is None or pending[0] is None or version >= pending[0]:
+                self.state_pending[key] = (version, group, event_type, payload)
+            return
+        due = self.state_sent.get(key, 0.0) + settings.FOOD_EVENT_SECONDS
+        now = time.monotonic()
+        if now >= due:  # quiet: at once
+            self._state_out(key, (version, group, event_type, payload), now)
+            return
+        self.state_pending[key] = (version, group, event_type, payload)
+        self.loop.call_later(due - now, self._state_flush, key)
+
+    def _state_flush(self, key: str) -> None:
+        pending = self.state_pending.pop(key, None)
+        if pending is not None:
+            self._state_out(key, pending, time.monotonic())
+
+    def _state_out(self, key: str, state: tuple, now: float) -> None:
+        self.state_sent[key] = now
+        if len(self.state_sent) > 10_000:  # keys of long-quiet foods are no longer needed
+            self.state_sent = {k: t for k, t in self.state_sent.items() if now - t < settings.FOOD_EVENT_SECONDS}
+        _version, group, event_type, payload = state
+        self.queue.put_nowait(lambda: [(group, encode(event_type, **payload))])
+
+    async def run(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            messages = (await self.queue.get())()
+            delay, failing = 0.1, False
+            while True:
+                try:
+                    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+                        for group, text in messages:
+                            await layer.group_send(group, {"type": FORWARD, "text": text})
+                except Exception as exc:
+                    if not failing:
+                        logger.warning("broadcast failed; retrying", extra={"error": repr(exc)})
+                    failing = True
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    continue
+                if failing:
+                    logger.info("broadcast resumed")
+                break
+
+
+_relay: Relay | None = None
+
+
+async def start_relay() -> None:
+    """A process task (settings.PROCESS_TASKS): this process's relay, on its event loop."""
+    global _relay
+    relay = Relay(asyncio.get_running_loop())
+    relay.task = asyncio.get_running_loop().create_task(relay.run())
+    _relay = relay
+
+
+def _dispatch(messages) -> None:
+    relay = _relay
+    if relay is not None and relay.alive():
+        relay.submit(messages)
+    else:  # no relay in this process (a management command): at once, at most once
+        send_now(messages())
+
+
+def _dispatch_state(group, key, version, event_type, payload) -> None:
+    relay = _relay
+    if relay is not None and relay.alive():
+        relay.submit_state(group, key, version, event_type, payload)
+    else:
+        send_now([(group, encode(event_type, **payload))])
+
+
+def send_now(messages: list[tuple[str, str]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": FORWARD, "text": encode(event_type, **payload)}
     try:
-        async_to_sync(_group_send_all)(layer, groups, message)
-    except Exception as exc:  # the data is already committed; clients resync from their snapshot
-        logger.warning("broadcast failed", extra={"event_type": event_type, "groups": groups, "error": repr(exc)})
-    else:
-        logger.debug("broadcast", extra={"event_type": event_type, "groups": groups})
+        async_to_sync(_send_all)(layer, messages)
+    except Exception as exc:  # the data is committed; the clients' heartbeats notice what is missing
+        logger.warning("broadcast failed", extra={"groups": [g for g, _ in messages], "error": repr(exc)})
 
 
-async def _group_send_all(layer, groups: list[str], message: dict) -> None:
-    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):  # a stalled Redis must not hold the request
-        for group in groups:
-            await layer.group_send(group, message)
+async def _send_all(layer, messages: list[tuple[str, str]]) -> None:
+    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+        for group, text in messages:
+            await layer.group_send(group, {"type": FORWARD, "text": text})

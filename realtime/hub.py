@@ -69,6 +69,23 @@ class Hub:
         except Exception:
             logger.warning("channel layer group_discard failed", extra={"group": group}, exc_info=True)
 
+    def group_names(self) -> list[str]:
+        """The groups this process's sockets are in now."""
+        return list(self.groups)
+
+    async def send_to(self, group: str, text: str) -> None:
+        """Write `text` to every socket of this process in `group` (a heartbeat, which is per process)."""
+        entry = self.groups.get(group)
+        if entry is not None:
+            await self._forward(group, entry, text)
+
+    async def _forward(self, group: str, entry: _Group, text: str) -> None:
+        for member in list(entry.members):
+            try:
+                await member.forward(text)
+            except Exception:  # one socket's failure never stops the others
+                logger.debug("forward to a socket failed", extra={"group": group}, exc_info=True)
+
     async def _pump(self, group: str, entry: _Group) -> None:
         while True:
             try:
@@ -83,11 +100,7 @@ class Hub:
             if message.get("type") != FORWARD or not isinstance(text, str):
                 logger.warning("unexpected group message dropped", extra={"group": group})
                 continue
-            for member in list(entry.members):
-                try:
-                    await member.forward(text)
-                except Exception:  # one socket's failure never stops the others
-                    logger.debug("forward to a socket failed", extra={"group": group}, exc_info=True)
+            await self._forward(group, entry, text)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()

@@ -66,11 +66,18 @@ const SILENCE_LIMIT_MS = 60_000; // no message (not even a pong) this long: the 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 const LOST_NOTICE_AFTER_MS = 2_500;
+// An event ahead of the next expected seq waits this long for the ones before it (two server processes
+// may deliver a feed's events slightly out of order); a heartbeat ahead of the last event, as long.
+const GAP_WAIT_MS = 1_500;
 
 /**
- * Keep a socket to `path` open for the life of the page.
- * onMessage(msg) gets every server message; on each (re)connect the server sends a fresh snapshot,
- * which the page must render from (events are at-most-once).
+ * Keep a socket to `path` open for the life of the page, and its feed complete.
+ * onMessage(msg) gets the snapshot, then the feed's events in seq order, each once, then and after every
+ * reconnect (a fresh snapshot, which the page renders from). Events carrying a seq are the feed's: one at
+ * or below the last seen is a repeat and dropped; one ahead of the next waits for the missing ones a
+ * moment, then the page reconnects for a fresh snapshot, as it does when a heartbeat says the feed is
+ * further than its last event (an event lost to a Redis outage or a server restart).
+ * State messages (food.updated) and heartbeats carry no feed seq and are passed on as they come.
  * onState(state, info): "connecting" | "open" | "waiting" (info.retryInMs) | "denied" | "missing".
  */
 export function connectLive(path, { onMessage, onState = () => {} }) {
@@ -81,6 +88,59 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
   let pingTimer = null;
   let lastHeard = 0;
   let stopped = false;
+  let seq = null; // the feed's last seq this page has (from the snapshot, then each event in order)
+  let held = new Map(); // seq -> event that came ahead of a missing one
+  let gapTimer = null; // waiting for a missing event
+  let behind = 0; // the feed's seq a heartbeat announced that this page has not reached yet
+  let behindTimer = null;
+
+  function resync(reason) {
+    // Behind the server: a new connection brings a fresh snapshot.
+    console.info("live: resync", reason);
+    if (socket) socket.close(4000, "resync");
+  }
+
+  function deliver(msg) {
+    if (msg.type === "snapshot") {
+      seq = typeof msg.seq === "number" ? msg.seq : null;
+      held = new Map();
+      clearTimers();
+      onMessage(msg);
+      return;
+    }
+    if (msg.type === "heartbeat") {
+      if (seq !== null && typeof msg.seq === "number" && msg.seq > seq && !behindTimer) {
+        behind = msg.seq;
+        behindTimer = setTimeout(() => resync(`heartbeat ${behind} > ${seq}`), GAP_WAIT_MS);
+      }
+      onMessage(msg);
+      return;
+    }
+    if (typeof msg.seq !== "number" || seq === null) {
+      onMessage(msg); // state (food.updated) or an answer (error): not part of the feed
+      return;
+    }
+    if (msg.seq <= seq) return; // already had it (a repeat, or already in the snapshot)
+    held.set(msg.seq, msg);
+    while (held.has(seq + 1)) {
+      seq += 1;
+      const next = held.get(seq);
+      held.delete(seq);
+      onMessage(next);
+    }
+    clearTimeout(gapTimer);
+    gapTimer = held.size ? setTimeout(() => resync(`missing ${seq + 1}`), GAP_WAIT_MS) : null;
+    if (behindTimer && seq >= behind) {
+      clearTimeout(behindTimer);
+      behindTimer = null;
+    }
+  }
+
+  function clearTimers() {
+    clearTimeout(gapTimer);
+    clearTimeout(behindTimer);
+    gapTimer = behindTimer = null;
+  }
 
   function open() {
     clearTimeout(retryTimer);
@@ -105,12 +165,14 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
         attempt = 0; // a full snapshot means the link works: next drop starts the backoff again
         onState("open", {});
       }
-      if (msg.type !== "pong") onMessage(msg);
+      if (msg.type !== "pong") deliver(msg);
     });
     socket.addEventListener("close", (event) => {
       clearInterval(pingTimer);
+      clearTimers();
       socket = null;
       if (stopped) return;
+      if (event.code === 4000) return open(); // our own resync: at once, the link itself is fine
       if (event.code === 4404) return onState("missing", {});
       if (event.code === 4401 || event.code === 4403) {
         onState("denied", { code: event.code });
@@ -136,8 +198,10 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
   }
 
   function schedule() {
+    // Exponential backoff with full jitter: hundreds of phones dropped by one Wi-Fi blip come back spread
+    // over the whole window, not in waves.
     const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-    const delay = Math.round(exp * (0.8 + Math.random() * 0.4)); // jitter: screens do not return in lockstep
+    const delay = Math.round(Math.random() * exp);
     attempt += 1;
     onState("waiting", { retryInMs: delay, attempt });
     retryTimer = setTimeout(open, delay);

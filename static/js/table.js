@@ -28,6 +28,7 @@ const state = {
   cart: new Map(), // food id -> quantity
   tab: "menu",
   snapshotSeen: false,
+  menuVersion: null,
   sheet: "cart", // cart | payer | paying
   payingOrderId: null,
   payStatus: {}, // order id -> status, for orders the tab no longer lists
@@ -683,6 +684,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
       state.snapshotSeen = true;
+      state.menuVersion = msg.menu_version;
       state.table = msg.table;
       setFoods(msg.foods);
       state.orders = new Map(msg.orders.map((order) => [order.id, order]));
@@ -707,6 +709,13 @@ function onMessage(msg) {
     case "table.reset":
       toast("테이블이 정리되었어요. 새로 주문해 주세요.", "info");
       reloadTab();
+      break;
+    case "heartbeat":
+      // The menu changed since this page read it (a change whose food.updated did not reach it): read it again.
+      if (msg.menu_version && state.menuVersion && msg.menu_version !== state.menuVersion) {
+        state.menuVersion = msg.menu_version;
+        refreshMenu();
+      }
       break;
     default:
       break;
