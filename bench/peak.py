@@ -89,7 +89,11 @@ class Http:
 
 
 class Phone:
-    """A customer's phone on /ws/tables/{id}/: renders the snapshot, then applies every event."""
+    """A customer's phone on /ws/tables/{id}/, following the page's rule (static/js/common.js): it renders
+    the snapshot, applies the feed's events in seq order (one ahead of the next waits for the missing ones),
+    and opens the socket again for a fresh snapshot when a gap or a heartbeat ahead stays GAP_WAIT."""
+
+    GAP_WAIT = 1.5
 
     def __init__(self, ws_url: str, table_id: str):
         self.url = f"{ws_url}/ws/tables/{table_id}/"
@@ -100,9 +104,39 @@ class Phone:
         self.snapshots = 0
         self.reconnects = 0
         self.messages = 0
+        self.food_messages = 0
+        self.resyncs = 0
+        self.seq = 0
+        self.held: dict[int, dict] = {}
+        self.behind_since: float | None = None
         self.last_message_at = 0.0
         self.latencies: list[float] = []
         self.ready = asyncio.Event()
+
+    def receive(self, message: dict) -> bool:
+        """Takes one message; False when the phone must open the socket again (it is behind)."""
+        kind = message["type"]
+        if kind == "snapshot":
+            self.seq, self.held, self.behind_since = message["seq"], {}, None
+            self.apply(message)
+        elif kind == "heartbeat":
+            if message["seq"] > self.seq:
+                self.behind_since = self.behind_since or time.monotonic()
+        elif "seq" in message:
+            if message["seq"] > self.seq:
+                self.held[message["seq"]] = message
+            while self.seq + 1 in self.held:
+                self.seq += 1
+                self.apply(self.held.pop(self.seq))
+            if not self.held:
+                self.behind_since = None
+            elif self.behind_since is None:
+                self.behind_since = time.monotonic()
+        else:
+            if kind == "food.updated":
+                self.food_messages += 1
+            self.apply(message)
+        return self.behind_since is None or time.monotonic() - self.behind_since < self.GAP_WAIT
 
     def apply(self, message: dict) -> None:
         kind = message["type"]
@@ -136,7 +170,9 @@ class Phone:
                     async for raw in socket:
                         self.messages += 1
                         self.last_message_at = time.monotonic()
-                        self.apply(json.loads(raw))
+                        if not self.receive(json.loads(raw)):
+                            self.resyncs += 1
+                            break
                         self.ready.set()
             except (TimeoutError, ConnectionClosed, InvalidHandshake, OSError):
                 pass
@@ -587,6 +623,8 @@ def main() -> int:
         "kitchen_moves": dict(run.kitchen_moves),
         "phones": len(phones),
         "phone_messages": sum(p.messages for p in phones),
+        "phone_food_messages": sum(p.food_messages for p in phones),
+        "phone_resyncs": sum(p.resyncs for p in phones),
         "phone_reconnects": sum(p.reconnects for p in phones),
         "event_delivery": summary_ms([s for p in phones for s in p.latencies]),
         "alerts": len(alerts),
@@ -633,7 +671,11 @@ def write_docs(path: Path, r: dict) -> None:
             ["staff sold-out toggles", ", ".join(f"{k}: {v}" for k, v in r["staff_toggles"].items())],
             ["kitchen moves", ", ".join(f"{k}: {v}" for k, v in r["kitchen_moves"].items())],
             ["Discord alerts", f"{r['alerts']} (all in {r['alerts_settled_after_load_s']} s after the load ended)"],
-            ["socket messages to phones", f"{r['phone_messages']} ({r['phone_reconnects']} reconnects)"],
+            [
+                "socket messages to phones (food.updated among them)",
+                f"{r['phone_messages']} ({r['phone_food_messages']}; {r['phone_reconnects']} reconnects, "
+                f"{r['phone_resyncs']} resyncs)",
+            ],
             ["server CPU seconds / RSS MiB", f"{r['server_cpu_seconds']} / {r['server_rss_mib']}"],
             ["bench client CPU seconds (phones, load)", r["client_cpu_seconds"]],
         ],

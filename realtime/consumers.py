@@ -47,7 +47,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             return await self.send_event("error", code="unsupported_message", detail="텍스트(JSON) 메시지만 받습니다.")
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             return await self.send_event("error", code="malformed_message", detail="JSON을 읽을 수 없습니다.")
         await self.receive_json(content)
 
