@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -344,7 +345,6 @@ class Servers:
         return [p.pid for p in self.processes]
 
     def start(self, timeout: float = 60.0) -> Servers:
-        import urllib.request
 
         self.sock = self._listen(0 if self.nginx else self.port)
         # Shared: every process accepts from the one socket. Reuseport: each process gets a socket of its
@@ -380,22 +380,11 @@ class Servers:
                 )
         # Every process must be up (importing Django takes a while); probe until `count` answers have come
         # from processes that are still alive, then wait a little for a slower sibling.
-        deadline = Deadline(timeout)
-        while not deadline.passed():
-            for proc in self.processes:
-                if proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"daphne exited:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.3)
-        else:
+        try:
+            wait_healthy(self.url, self.processes, timeout, self.log_tail)
+        except RuntimeError:
             self.stop()
-            raise RuntimeError(f"daphne did not answer in {timeout}s:\n{self.log_tail()}")
+            raise
         time.sleep(2.0 if self.count > 1 else 0.5)
         return self
 
@@ -460,6 +449,23 @@ http {{
     }}
 }}
 """
+
+
+def wait_healthy(url: str, processes: list, timeout: float, log_tail) -> None:
+    """Until `url`/healthz answers 200; RuntimeError if a process exits or the time runs out."""
+    deadline = Deadline(timeout)
+    while not deadline.passed():
+        dead = [proc for proc in processes if proc.poll() is not None]
+        if dead:
+            raise RuntimeError(f"daphne exited ({dead[0].returncode}):\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"daphne did not answer /healthz in {timeout}s:\n{log_tail()}")
 
 
 def start_nginx(port: int, upstream_ports: list[int]) -> subprocess.Popen:

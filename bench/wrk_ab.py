@@ -45,7 +45,6 @@ import subprocess
 import sys
 import time
 import traceback
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -63,6 +62,7 @@ from common import (
     machine_info,
     mysql_available,
     sql,
+    wait_healthy,
     write_results,
 )
 
@@ -207,20 +207,7 @@ class TreeServer:
                 self.processes.append(proc)
                 if self.pgid is None:
                     self.pgid = proc.pid
-        deadline = Deadline(timeout)
-        while not deadline.passed():
-            dead = [p for p in self.processes if p.poll() is not None]
-            if dead:
-                raise RuntimeError(f"daphne in {self.tree} exited ({dead[0].returncode}):\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise RuntimeError(f"daphne in {self.tree} did not answer /healthz in {timeout}s:\n{self.log_tail()}")
+        wait_healthy(self.url, self.processes, timeout, self.log_tail)
         time.sleep(2.0 if self.count > 1 else 0.5)
         return self
 

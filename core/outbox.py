@@ -5,20 +5,28 @@ in the future): the database lets only one process win it, so with several serve
 After the HTTP call the row is marked done, or its lease is moved to the next attempt (exponential backoff,
 or the service's own `retry_after`). If a process dies mid-send the lease runs out and another process
 sends it (at-least-once in that one case: the outside service may have received the first call).
+
+A 429 holds the whole service (a Discord webhook is one bucket) until its `retry_after`: nothing more is sent
+to it before then, whichever row, outbox or process. The hold is written to the cache (Redis: shared by every
+process) and to the database (`core.OutboxHold`), and every claim checks the database, so it holds with a
+per-process cache, with the cache down, and for rows that became due during the wait.
 """
 
+import hashlib
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
+
+from core.models import OutboxHold
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +114,39 @@ def lease_seconds() -> float:
     return max(settings.OUTBOX_LEASE_SECONDS, 3 * settings.OUTSIDE_HTTP_TIMEOUT)
 
 
-def _held(key: str) -> bool:
-    try:
-        return bool(cache.get(key))
-    except Exception:  # no cache (Redis down): the rows' own retry times still apply
-        return False
+def _service_id(service: str) -> str:
+    return hashlib.sha256(service.encode()).hexdigest()  # a webhook URL is a secret: neither stored nor logged
 
 
-def _hold(key: str, seconds: float) -> None:
+def _cache_key(service_id: str) -> str:
+    return f"outbox:hold:{service_id}"
+
+
+def hold(service: str, seconds: float) -> datetime:
+    """Send nothing to `service` for `seconds`, from any process; a longer hold already there stays."""
+    service_id, until = _service_id(service), timezone.now() + timedelta(seconds=seconds)
     try:
-        cache.set(key, True, timeout=max(1, math.ceil(seconds)))
+        cache.set(_cache_key(service_id), until, timeout=max(1, math.ceil(seconds)))
+    except Exception:  # no cache (Redis down): the database keeps the hold
+        logger.warning("outbox hold not cached", extra={"service": service_id[:12]})
+    longer = OutboxHold.objects.filter(service=service_id, until__lt=until)
+    if not _update(longer, until=until):
+        _, created = OutboxHold.objects.get_or_create(service=service_id, defaults={"until": until})
+        if not created:  # another process wrote its hold meanwhile: the later end wins
+            _update(longer, until=until)
+    return until
+
+
+def held_until(service: str) -> datetime | None:
+    """The end of `service`'s hold if it is held now: the cache's word if it has one, else the database's."""
+    service_id, now = _service_id(service), timezone.now()
+    try:
+        until = cache.get(_cache_key(service_id))
     except Exception:
-        logger.warning("outbox hold not stored", extra={"key": key})
+        until = None
+    if isinstance(until, datetime) and until > now:
+        return until
+    return OutboxHold.objects.filter(service=service_id, until__gt=now).values_list("until", flat=True).first()
 
 
 def dispatch(
@@ -127,12 +156,17 @@ def dispatch(
     done_field: str,
     send: Callable[[object], Delivery],
     limit: int = 20,
+    service: str | None = None,
 ) -> int:
-    """Send what is due in `queryset` (rows not done); returns how many were delivered."""
+    """Send what is due in `queryset` (rows not done); returns how many were delivered.
+
+    `service` names what the rows are sent to, for a 429's hold (say, the webhook URL: two outboxes posting
+    to one webhook share its hold); by default the model.
+    """
     model = queryset.model
     next_field, attempts_field = f"{prefix}next_attempt_at", f"{prefix}attempts"
-    hold_key = f"outbox:hold:{model._meta.label_lower}"
-    if _held(hold_key):
+    service = service or f"model:{model._meta.label_lower}"
+    if held_until(service) is not None:
         return 0  # rate limited: nothing is sent before the service's retry_after, new rows included
 
     def due(at):
@@ -146,7 +180,9 @@ def dispatch(
         # The claim filters on the row's own columns only: one UPDATE ... WHERE that the database decides.
         # (An UPDATE through the queryset's joins may run as SELECT then UPDATE by id, which two processes
         # can both win.)
-        won = _update(model.objects.filter(due(now), pk=pk), **{next_field: lease})
+        # It also checks the hold in the database: a 429 recorded by another sender meanwhile stops this round.
+        not_held = ~Exists(OutboxHold.objects.filter(service=_service_id(service), until__gt=timezone.now()))
+        won = _update(model.objects.filter(due(now), not_held, pk=pk), **{next_field: lease})
         if not won:
             continue
         row = queryset.filter(pk=pk).first()
@@ -168,16 +204,17 @@ def dispatch(
             continue
         attempts = getattr(row, attempts_field) + 1
         wait = result.retry_after if result.retry_after is not None else backoff_seconds(attempts)
-        retry_at = timezone.now() + timedelta(seconds=wait)
+        # Rate limited: the service takes nothing before then, whichever row (new ones included) and whichever
+        # process. The hold is recorded first, so that other senders stop as soon as possible.
+        rate_limited = result.retry_after is not None
+        retry_at = hold(service, wait) if rate_limited else timezone.now() + timedelta(seconds=wait)
         _update(model.objects.filter(pk=pk), **{attempts_field: attempts, next_field: retry_at})
         logger.warning(
             "outside call will be retried",
             extra={"model": model.__name__, "pk": str(pk), "attempt": attempts, "wait_s": wait},
         )
-        if result.retry_after is not None:
-            _hold(hold_key, wait)
-            # Rate limited: the service takes nothing before retry_at, so every pending row waits (in every
-            # process: the wait is written to the rows). Leases running out sooner are only lengthened.
+        if rate_limited:
+            # The rows' own retry times say so too (leases running out sooner are only lengthened).
             _update(queryset.filter(due(retry_at)), **{next_field: retry_at})
             break
     return delivered

@@ -1,7 +1,10 @@
+from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
 from kitchen.consumers import KitchenConsumer
+from realtime.token_auth import TokenAuthMiddleware
 
+# Staff sockets only look up who is asking (session cookie or ?token=); table sockets need no login.
 websocket_urlpatterns = [
-    path("ws/kitchen/", KitchenConsumer.as_asgi()),
+    path("ws/kitchen/", AuthMiddlewareStack(TokenAuthMiddleware(KitchenConsumer.as_asgi()))),
 ]

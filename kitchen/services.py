@@ -62,15 +62,22 @@ def discord_alerts_dispatch() -> int:
     def send(order: Order):
         return discord.send_order_alert(order_get(order_id=order.pk))
 
-    return outbox.dispatch(queryset=due, prefix="discord_", done_field="discord_notified", send=send)
+    return outbox.dispatch(
+        queryset=due,
+        prefix="discord_",
+        done_field="discord_notified",
+        send=send,
+        service=settings.DISCORD_WEBHOOK_URL,  # a 429 holds the webhook, whichever outbox posts to it
+    )
 
 
 def staff_call_alerts_dispatch() -> int:
-    if not discord.call_webhook_url():
+    webhook = discord.call_webhook_url()
+    if not webhook:
         return 0
     due = StaffCall.objects.filter(created_at__gte=timezone.now() - ALERT_WINDOW).select_related("table")
 
     def send(call: StaffCall):
         return discord.send_staff_call_alert(call.table.name, call.message)
 
-    return outbox.dispatch(queryset=due, prefix="", done_field="notified", send=send)
+    return outbox.dispatch(queryset=due, prefix="", done_field="notified", send=send, service=webhook)

@@ -55,7 +55,7 @@ async def test_a_failed_write_takes_no_seq():
 
 
 async def test_a_heartbeat_carries_the_feeds_latest_seq_and_the_menu_version(settings):
-    table, food = await sync_to_async(TableFactory)(), await sync_to_async(FoodFactory)()
+    table = await sync_to_async(TableFactory)()
     tab, snapshot = await connect(f"/ws/tables/{table.pk}/")
     # Committed, but its event lost on the way (as in a Redis outage): only the database knows.
     await sync_to_async(broadcast.feeds_advance)([f"table.{table.pk.hex}"])
