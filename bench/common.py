@@ -426,7 +426,7 @@ NGINX_CONF = """
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections 16384; }}
 http {{
     access_log off;
     client_body_temp_path {dir}/body;
@@ -438,13 +438,19 @@ http {{
 {servers}
         keepalive 32;
     }}
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ""      "";
+    }}
     server {{
         listen 127.0.0.1:{port};
         location / {{
             proxy_pass http://pub_app;
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
-            proxy_set_header Connection "";
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1h;
         }}
     }}
 }}

@@ -2,7 +2,7 @@ from channels.db import database_sync_to_async
 
 from ordering import events, selectors
 from ordering.menu import menu_current
-from ordering.serializers import OrderSerializer
+from ordering.serializers import order_render
 from realtime.broadcast import feed_seqs
 from realtime.consumers import EventConsumer
 
@@ -14,7 +14,7 @@ def _kitchen_snapshot() -> dict:
     return {
         "seq": seq,
         "menu_version": menu.version,
-        "orders": OrderSerializer(selectors.kitchen_open_orders(), many=True).data,
+        "orders": [order_render(order) for order in selectors.kitchen_open_orders()],
         "foods": menu.foods,
     }
 

@@ -125,8 +125,7 @@ class TableOrdersApi(PublicAPIView):
         description="The table's current session, newest first, cancelled orders left out.",
     )
     def get(self, request, table_id):
-        table = selectors.table_get(table_id=table_id)
-        orders = selectors.table_tab_orders(table_id=table.pk)
+        table, orders = selectors.table_tab(table_id=table_id)
         return Response(
             {
                 "table": TableSerializer(table).data,

@@ -113,6 +113,17 @@ def table_tab_orders(*, table_id) -> list[Order]:
     return list(with_lines(orders))
 
 
+def table_tab(*, table_id) -> tuple[Table, list[Order]]:
+    """The table and its current session's orders (as table_tab_orders), with `total_spent` summed from
+    them: four queries, one fewer than asking the database for the sum apart."""
+    table = table_for_order(table_id=table_id)
+    orders = table_tab_orders(table_id=table.pk)
+    table.total_spent = sum(
+        order.total_amount - order.refunded_amount for order in orders if order.status == OrderStatus.COMPLETED
+    )
+    return table, orders
+
+
 def order_history(*, table_id=None, limit: int = 50, offset: int = 0) -> tuple[list[Order], int, int]:
     """(page of orders newest first, total count, total spent) over all orders, archived included."""
     orders = Order.objects.all()

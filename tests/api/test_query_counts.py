@@ -37,8 +37,8 @@ def test_menu_queries(api, orders_on_table, django_assert_num_queries):
 
 
 def test_tab_queries(api, table, orders_on_table, django_assert_num_queries):
-    # table, its total spent, orders with their table, items, refunds
-    with django_assert_num_queries(5):
+    # table, orders with their table, items, refunds (the total spent is summed from them)
+    with django_assert_num_queries(4):
         response = api.get(f"/api/tables/{table.pk}/orders/")
 
     assert len(response.json()["orders"]) == orders_on_table
