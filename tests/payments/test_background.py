@@ -8,10 +8,8 @@ import asyncio
 from core.jobs import JobsStarter
 
 
-async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):
-    settings.BACKGROUND_JOBS = True
-    settings.BACKGROUND_JOBS_INTERVAL = 0.05
-    starter = JobsStarter(application=None)
+async def started(starter: JobsStarter) -> tuple[asyncio.Task, asyncio.Queue, list[dict]]:
+    """The starter's lifespan, told the server started: (its task, its inbox, what it sent)."""
     inbox: asyncio.Queue = asyncio.Queue()
     sent: list[dict] = []
 
@@ -24,6 +22,14 @@ async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):
         if sent:
             break
         await asyncio.sleep(0.01)
+    return lifespan, inbox, sent
+
+
+async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):
+    settings.BACKGROUND_JOBS = True
+    settings.BACKGROUND_JOBS_INTERVAL = 0.05
+    starter = JobsStarter(application=None)
+    lifespan, inbox, sent = await started(starter)
 
     assert sent == [{"type": "lifespan.startup.complete"}]
     assert starter.task is not None and not starter.task.done()
@@ -39,19 +45,8 @@ async def test_the_jobs_start_and_stop_with_the_asgi_lifespan(settings):
 async def test_no_jobs_when_they_are_switched_off_only_the_process_tasks_run(settings):
     settings.BACKGROUND_JOBS = False
     starter = JobsStarter(application=None)
-    inbox: asyncio.Queue = asyncio.Queue()
-    sent: list[dict] = []
-
-    async def send(message):
-        sent.append(message)
-
-    lifespan = asyncio.create_task(starter({"type": "lifespan"}, inbox.get, send))
-    await inbox.put({"type": "lifespan.startup"})
-    for _ in range(100):
-        if sent:
-            break
-        await asyncio.sleep(0.01)
-    # The process tasks (joining the menu's group) finish at once; no job loop goes on after them.
+    lifespan, inbox, sent = await started(starter)
+    # The process tasks (the relay, heartbeats, the menu's group) start at once; no job loop follows them.
     await asyncio.wait_for(starter.task, timeout=5)
     assert starter.task.exception() is None
 
