@@ -25,6 +25,8 @@ import contextlib
 import json
 import os
 import random
+import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -169,8 +171,10 @@ class Phone:
                 async with connect(self.url, open_timeout=30, max_size=None, ping_interval=None) as socket:
                     async for raw in socket:
                         self.messages += 1
-                        self.last_message_at = time.monotonic()
-                        if not self.receive(json.loads(raw)):
+                        message = json.loads(raw)
+                        if message["type"] != "heartbeat":  # the settle wait is for events, not heartbeats
+                            self.last_message_at = time.monotonic()
+                        if not self.receive(message):
                             self.resyncs += 1
                             break
                         self.ready.set()
@@ -211,6 +215,8 @@ class Run:
         self.toggles: Counter = Counter()
         self.kitchen_moves: Counter = Counter()
         self.tasks: list[asyncio.Task] = []
+        self.outage: tuple[OwnRedis, float] | None = None
+        self.outage_window: tuple[float, float] | None = None  # loop times Redis was down
 
     def lines(self) -> list[dict]:
         picked = self.rng.sample(self.foods, self.rng.randint(1, 3))
@@ -238,7 +244,14 @@ class Run:
         self.latency[kind].append(seconds)
         order_id = data["order_id"] if kind == "pre_order" else data["id"]
         self.placed.append(
-            {"kind": kind, "order_id": order_id, "order_number": data["order_number"], "table": table, "n": n}
+            {
+                "kind": kind,
+                "order_id": order_id,
+                "order_number": data["order_number"],
+                "table": table,
+                "n": n,
+                "at": asyncio.get_running_loop().time(),
+            }
         )
         if kind == "pre_order" and self.rng.random() >= UNPAID_SHARE:
             self.tasks.append(asyncio.create_task(self.pay(n, order_id, data["order_number"], body)))
@@ -321,6 +334,8 @@ class Run:
         arrivals = arrival_times(self.profile, self.rng)
         stop = asyncio.Event()
         helpers = [asyncio.create_task(self.staff_toggles(stop)), asyncio.create_task(self.kitchen(stop))]
+        if self.outage is not None:
+            helpers.append(asyncio.create_task(self.redis_outage()))
         loop = asyncio.get_running_loop()
         started = loop.time()
         for n, offset in enumerate(arrivals):
@@ -335,6 +350,51 @@ class Run:
         stop.set()
         await asyncio.gather(*helpers)
         return loop.time() - started
+
+    async def redis_outage(self) -> None:
+        """Redis (the channel layer) away for a while in the middle of the load, then back on its port."""
+        redis, seconds = self.outage
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(self.profile["seconds"] * 0.4)
+        down = loop.time()
+        await asyncio.to_thread(redis.stop)
+        log(f"redis stopped for {seconds:.0f} s")
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(redis.start)
+        self.outage_window = (down, loop.time())
+        log("redis back")
+
+
+class OwnRedis:
+    """A redis-server of this run on a free port (--outage), stopped and started again on the same port."""
+
+    def __init__(self):
+        self.port = common.free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> OwnRedis:
+        import redis
+
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = common.Deadline(10)
+        while not deadline.passed():
+            try:
+                if redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5).ping():
+                    return self
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
 
 # --- setup and checks ----------------------------------------------------------------------------------------
@@ -466,7 +526,7 @@ def check(run: Run, foods: list[dict], tables: list[str], alerts: list[str], pho
     return results
 
 
-async def drive(profile: dict, servers: Servers, tables, foods, token, fake, seed_value: int) -> dict:
+async def drive(profile: dict, servers: Servers, tables, foods, token, fake, seed_value: int, outage=None) -> dict:
     http = Http(servers.url, size=48)
     phones = [Phone(servers.ws_url, t) for t in tables for _ in range(profile["phones"])]
     phone_tasks = []
@@ -477,6 +537,7 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
     log(f"{len(phones)} phones connected")
 
     run = Run(profile, http, tables, foods, token, random.Random(seed_value))
+    run.outage = outage
     cpu_before = [cpu_seconds(pid) for pid in servers.pids]
     client_before = cpu_seconds(os.getpid())
     load_seconds = await run.load()
@@ -525,7 +586,17 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
         "alerts_settled_s": alerts_settled_s,
         "cpu_seconds_per_server": cpu_used,
         "client_cpu_seconds": client_cpu,
+        "outage": run_outage(run),
     }
+
+
+def run_outage(run: Run) -> dict | None:
+    """The Redis outage of the run: its seconds, and the writes answered 201 while Redis was away."""
+    if run.outage_window is None:
+        return None
+    down, up = run.outage_window
+    during = [p for p in run.placed if down <= p["at"] <= up]
+    return {"seconds": round(up - down, 1), "placed_during": len(during)}
 
 
 def peak_rate(times: list[float]) -> int:
@@ -550,12 +621,22 @@ def main() -> int:
     parser.add_argument("--json", help="where to write the results (default bench/results/peak-*.json)")
     parser.add_argument("--docs", help="update the 'Festival peak' section of this markdown file")
     parser.add_argument("--seed", type=int, default=20260501)
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=0,
+        help="seconds the channel layer's Redis is away in the middle of the load (a redis-server of this run; "
+        "heartbeats every 2 s): every phone must still end equal to the server",
+    )
     args = parser.parse_args()
 
     profile = dict(PROFILES["short" if args.short else "full"])
     for key in ("servers", "tables", "phones", "seconds"):
         if getattr(args, key) is not None:
             profile[key] = getattr(args, key)
+    own_redis = OwnRedis().start() if args.outage else None
+    if own_redis is not None:
+        args.redis_url = own_redis.url
     if profile["servers"] > 1 and not args.redis_url:
         sys.exit("more than one server needs --redis-url (the channel layer between processes)")
     raise_nofile(profile["tables"] * profile["phones"] * 2 + 512)
@@ -591,12 +672,17 @@ def main() -> int:
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
+        if own_redis is not None:
+            env["WS_HEARTBEAT_SECONDS"] = "2"
         servers = Servers(env=env, count=profile["servers"]).start()
+        outage = (own_redis, args.outage) if own_redis is not None else None
         try:
-            outcome = asyncio.run(drive(profile, servers, tables, foods, token, fake, args.seed))
+            outcome = asyncio.run(drive(profile, servers, tables, foods, token, fake, args.seed, outage))
             rss = [rss_kib(pid) for pid in servers.pids]
         finally:
             servers.stop()
+            if own_redis is not None:
+                own_redis.stop()
         alerts = []
         for recorded in fake.successes():
             fields = recorded.json()["embeds"][0]["fields"]
@@ -625,6 +711,7 @@ def main() -> int:
         "phone_messages": sum(p.messages for p in phones),
         "phone_food_messages": sum(p.food_messages for p in phones),
         "phone_resyncs": sum(p.resyncs for p in phones),
+        "outage": outcome["outage"],
         "phone_reconnects": sum(p.reconnects for p in phones),
         "event_delivery": summary_ms([s for p in phones for s in p.latencies]),
         "alerts": len(alerts),
