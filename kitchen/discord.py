@@ -1,5 +1,7 @@
 """The one seam to Discord: message shapes within Discord's limits, and the POST."""
 
+import re
+
 from django.conf import settings
 from django.utils import timezone
 
@@ -8,6 +10,14 @@ from ordering.models import Order
 
 FIELD_LIMIT = 1024
 ORDER_COLOR = 0x2ECC71
+# What a customer writes (a staff call, a payer name) never pings anyone and never formats the message.
+NO_MENTIONS = {"parse": []}
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<@:-])")
+
+
+def escaped(text: str) -> str:
+    """Discord markdown and mention syntax shown as typed (each special character escaped)."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
@@ -20,13 +30,14 @@ def order_alert(order: Order) -> dict:
     when = order.paid_at or order.order_date
     return {
         "username": "주문알리미",
+        "allowed_mentions": NO_MENTIONS,
         "embeds": [
             {
                 "title": _clip(f"새 주문 · {order.table.name}", 256),
                 "color": ORDER_COLOR,
                 "fields": [
                     {"name": "주문번호", "value": _clip(order.order_number), "inline": True},
-                    {"name": "입금자", "value": _clip(order.payer_name or "현장 주문"), "inline": True},
+                    {"name": "입금자", "value": _clip(escaped(order.payer_name) or "현장 주문"), "inline": True},
                     {"name": "테이블", "value": _clip(order.table.name), "inline": True},
                     {"name": "금액", "value": f"{order.total_amount:,}원", "inline": True},
                     {"name": "메뉴", "value": _clip(lines), "inline": False},
@@ -38,10 +49,10 @@ def order_alert(order: Order) -> dict:
 
 
 def staff_call_alert(table_name: str, message: str) -> dict:
-    text = f"🔔 {table_name} 테이블에서 직원을 호출했습니다."
+    text = f"🔔 {escaped(table_name)} 테이블에서 직원을 호출했습니다."
     if message:
-        text += f"\n> {message}"
-    return {"username": "직원호출", "content": text[:2000]}
+        text += "\n> " + escaped(message).replace("\n", "\n> ")  # every line of it stays in the quote
+    return {"username": "직원호출", "content": text[:2000], "allowed_mentions": NO_MENTIONS}
 
 
 def send_order_alert(order: Order) -> Delivery:

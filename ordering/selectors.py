@@ -20,6 +20,14 @@ def parse_uuid(value, *, code: str, detail: str) -> uuid.UUID:
         raise NotFound(detail, code=code) from None
 
 
+def parse_int_id(value, *, code: str, detail: str) -> int:
+    """A numeric path id: ASCII digits only (int() would also take "１", " 1" and "1_0"), within a database key."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
+        raise NotFound(detail, code=code)
+    return int(text)
+
+
 def table_not_found() -> NotFound:
     return NotFound("테이블을 찾을 수 없습니다.", code="table_not_found")
 
@@ -43,9 +51,10 @@ def food_list(*, category: str | None = None) -> QuerySet[Food]:
 
 
 def food_get(*, food_id) -> Food:
+    pk = parse_int_id(food_id, code="food_not_found", detail="메뉴를 찾을 수 없습니다.")
     try:
-        return Food.objects.get(pk=int(str(food_id)))
-    except (ValueError, Food.DoesNotExist):
+        return Food.objects.get(pk=pk)
+    except Food.DoesNotExist:
         raise food_not_found() from None
 
 

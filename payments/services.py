@@ -20,7 +20,7 @@ from core import outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
-from ordering.selectors import order_get, order_not_found, parse_uuid, table_for_order, with_lines
+from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_for_order, with_lines
 from ordering.services import order_create_locked, stock_release, stock_reserve
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
@@ -306,13 +306,11 @@ def order_confirm_payment(*, order_id) -> Order:
 @transaction.atomic
 def payment_event_match(*, event_id, order_id) -> Order:
     """Staff attach an unmatched or ambiguous deposit to a pending pre-order of the same amount."""
-    try:
-        pk = int(str(event_id))
-    except ValueError:
-        pk = None
-    event = PaymentEvent.objects.select_for_update().filter(pk=pk).first() if pk else None
+    detail = "입금 알림을 찾을 수 없습니다."
+    pk = parse_int_id(event_id, code="payment_not_found", detail=detail)
+    event = PaymentEvent.objects.select_for_update().filter(pk=pk).first()
     if event is None:
-        raise DomainError("입금 알림을 찾을 수 없습니다.", code="payment_not_found", status=404)
+        raise DomainError(detail, code="payment_not_found", status=404)
     if event.kind != PaymentEvent.Kind.DEPOSIT or event.outcome not in (Outcome.UNMATCHED, Outcome.AMBIGUOUS):
         raise Conflict("매칭할 수 없는 입금 알림입니다 (이미 처리됨).", code="payment_not_matchable")
     order = _lock_order(order_id)

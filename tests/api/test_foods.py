@@ -246,3 +246,13 @@ def test_patch_refuses_a_json_body_it_cannot_read(staff_api, food, snapshot):
 
     assert_error(response, 400, "parse_error")
     assert snapshot() == before
+
+
+def test_a_food_id_that_only_int_would_read_is_404(api, food):
+    """Only ASCII digits name a food: int() would read a full-width digit or an underscore too."""
+    full_width = str(food.pk).translate({ord(d): chr(0xFF10 + int(d)) for d in "0123456789"})
+    for food_id in [full_width, f"0_{food.pk}", f"+{food.pk}", f" {food.pk}"]:
+        response = api.get(f"/api/foods/{food_id}/")
+
+        assert_error(response, 404, "food_not_found")
+    assert api.get(f"/api/foods/{food.pk}/").status_code == 200

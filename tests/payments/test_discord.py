@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kitchen.services import discord_alerts_dispatch, staff_call_alerts_dispatch
 from ordering.models import Order
-from payments.services import pre_orders_expire
+from payments.services import order_confirm_payment, pre_orders_expire
 from tests.factories import FoodFactory, TableFactory
 from tests.fakes import Answer, FakeService
 from tests.payments.support import deliver, deposit_body, direct_order, pre_order, wait_until
@@ -216,3 +216,34 @@ def test_no_staff_call_alert_without_any_webhook(api, table):
     api.post(f"/api/tables/{table.pk}/call-staff/", {"message": "hi"}, format="json")
 
     assert staff_call_alerts_dispatch() == 0
+
+
+def test_a_staff_call_never_pings_anyone_and_shows_its_markdown_as_typed(api, table, discord, settings):
+    settings.DISCORD_CALL_WEBHOOK_URL = ""
+    message = "@everyone **지금** 와주세요\n# 급해요 <@&123>"
+    assert api.post(f"/api/tables/{table.pk}/call-staff/", {"message": message}, format="json").status_code == 202
+
+    assert staff_call_alerts_dispatch() == 1
+
+    body = discord.received()[0].json()
+    assert body["allowed_mentions"] == {"parse": []}
+    content = body["content"]
+    assert r"\@everyone \*\*지금\*\* 와주세요" in content
+    assert "\n> \\# 급해요 \\<\\@&123\\>" in content  # the second line stays quoted, escaped
+    assert "**지금**" not in content
+
+
+def test_an_order_alert_never_pings_anyone_for_the_payer_name(api, table, pasta, discord):
+    response = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "@here*홍*", "total_amount": pasta.price, "items": [{"food_id": pasta.pk, "quantity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 201
+    order_confirm_payment(order_id=response.json()["order_id"])
+
+    assert discord_alerts_dispatch() == 1
+    body = discord.received()[0].json()
+    assert body["allowed_mentions"] == {"parse": []}
+    payer = next(f["value"] for f in body["embeds"][0]["fields"] if f["name"] == "입금자")
+    assert payer == r"\@here\*홍\*"
