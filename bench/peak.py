@@ -93,12 +93,18 @@ class Http:
 class Phone:
     """A customer's phone on /ws/tables/{id}/, following the page's rule (static/js/common.js): it renders
     the snapshot, applies the feed's events in seq order (one ahead of the next waits for the missing ones),
-    and opens the socket again for a fresh snapshot when a gap or a heartbeat ahead stays GAP_WAIT."""
+    opens the socket again for a fresh snapshot when a gap or a heartbeat ahead stays GAP_WAIT, and reads
+    the menu again when a heartbeat's menu_version differs from its own (food state is not numbered: a
+    food.updated lost to a Redis outage is caught up this way)."""
 
     GAP_WAIT = 1.5
 
-    def __init__(self, ws_url: str, table_id: str):
+    def __init__(self, ws_url: str, table_id: str, http: Http):
         self.url = f"{ws_url}/ws/tables/{table_id}/"
+        self.http = http
+        self.menu_version: str | None = None
+        self.menu_stale = False
+        self.menu_reloads = 0
         self.table_id = table_id
         self.table: dict | None = None
         self.orders: dict[str, dict] = {}
@@ -120,10 +126,14 @@ class Phone:
         kind = message["type"]
         if kind == "snapshot":
             self.seq, self.held, self.behind_since = message["seq"], {}, None
+            self.menu_version = message["menu_version"]
             self.apply(message)
         elif kind == "heartbeat":
             if message["seq"] > self.seq:
                 self.behind_since = self.behind_since or time.monotonic()
+            if message["menu_version"] != self.menu_version:  # as the page: read the menu again
+                self.menu_version = message["menu_version"]
+                self.menu_stale = True
         elif "seq" in message:
             if message["seq"] > self.seq:
                 self.held[message["seq"]] = message
@@ -177,6 +187,12 @@ class Phone:
                         if not self.receive(message):
                             self.resyncs += 1
                             break
+                        if self.menu_stale:
+                            self.menu_stale = False
+                            self.menu_reloads += 1
+                            status, menu, _ = await self.http.call("GET", "/api/foods/")
+                            if status == 200:
+                                self.foods = {f["id"]: f for f in menu}
                         self.ready.set()
             except (TimeoutError, ConnectionClosed, InvalidHandshake, OSError):
                 pass
@@ -528,7 +544,7 @@ def check(run: Run, foods: list[dict], tables: list[str], alerts: list[str], pho
 
 async def drive(profile: dict, servers: Servers, tables, foods, token, fake, seed_value: int, outage=None) -> dict:
     http = Http(servers.url, size=48)
-    phones = [Phone(servers.ws_url, t) for t in tables for _ in range(profile["phones"])]
+    phones = [Phone(servers.ws_url, t, http) for t in tables for _ in range(profile["phones"])]
     phone_tasks = []
     for start in range(0, len(phones), 50):  # open the sockets in waves, as people sit down
         batch = phones[start : start + 50]
@@ -711,6 +727,7 @@ def main() -> int:
         "phone_messages": sum(p.messages for p in phones),
         "phone_food_messages": sum(p.food_messages for p in phones),
         "phone_resyncs": sum(p.resyncs for p in phones),
+        "phone_menu_reloads": sum(p.menu_reloads for p in phones),
         "outage": outcome["outage"],
         "phone_reconnects": sum(p.reconnects for p in phones),
         "event_delivery": summary_ms([s for p in phones for s in p.latencies]),
