@@ -12,7 +12,6 @@ Its version is a hash of what it holds, so every process holding the same menu g
 
 import asyncio
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -42,10 +41,6 @@ class Menu:
 
     def etag(self, category: str | None = None) -> str:
         return self.etags[category or ""]
-
-    def foods_copy(self) -> list[dict]:
-        """The foods as data the caller may change (a socket snapshot adds nothing, but stays safe)."""
-        return json.loads(self.bodies[""])
 
 
 _lock = threading.Lock()
@@ -131,7 +126,12 @@ _follower = _Follower()
 
 
 async def follow_changes() -> None:
-    """Joins the menu's group for the life of the process (settings.PROCESS_TASKS); retried until Redis answers."""
+    """A process task (settings.PROCESS_TASKS): joins the menu's group for the life of the process, in a task
+    of its own, so that a Redis away at startup holds up neither the other tasks nor the periodic jobs."""
+    asyncio.get_running_loop().create_task(_join_until_joined())
+
+
+async def _join_until_joined() -> None:
     while True:
         try:
             await hub().join(GROUP_MENU, _follower)

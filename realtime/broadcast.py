@@ -54,7 +54,7 @@ def feeds_advance(names: list[str]) -> dict[str, int]:
                     Feed.objects.create(name=name, seq=1)
             except IntegrityError:  # created meanwhile by another transaction: the next one after it
                 Feed.objects.filter(name=name).update(seq=F("seq") + 1)
-    return dict(Feed.objects.filter(name__in=names).values_list("name", "seq"))
+    return feed_seqs(names)
 
 
 def feed_seqs(names: list[str]) -> dict[str, int]:
@@ -87,12 +87,14 @@ class Relay:
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
+        self.task: asyncio.Task | None = None
         self.queue: asyncio.Queue = asyncio.Queue()
         self.state_sent: dict[str, float] = {}  # key -> when its state last went out
         self.state_pending: dict[str, tuple] = {}  # key -> (version, group, event_type, payload)
 
     def alive(self) -> bool:
-        return not self.loop.is_closed() and self.loop.is_running()
+        running = self.task is not None and not self.task.done()
+        return running and not self.loop.is_closed() and self.loop.is_running()
 
     def submit(self, messages) -> None:
         """From any thread: `messages` is a callable giving [(group, text)], encoded when it is sent."""
@@ -130,13 +132,15 @@ class Relay:
     async def run(self) -> None:
         layer = get_channel_layer()
         while True:
-            messages = (await self.queue.get())()
+            try:
+                messages = (await self.queue.get())()
+            except Exception:  # an event that cannot be encoded must not end the relay for every other one
+                logger.exception("event not encodable; dropped (the heartbeats still tell the clients)")
+                continue
             delay, failing = 0.1, False
             while True:
                 try:
-                    async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-                        for group, text in messages:
-                            await layer.group_send(group, {"type": FORWARD, "text": text})
+                    await _send_all(layer, messages)
                 except Exception as exc:
                     if not failing:
                         logger.warning("broadcast failed; retrying", extra={"error": repr(exc)})

@@ -91,10 +91,15 @@ async def test_a_food_event_from_another_process_drops_the_kept_menu(settings):
     from ordering.events import GROUP_MENU
     from ordering.menu import follow_changes, menu_current
     from realtime.broadcast import FORWARD, encode
+    from realtime.hub import hub
 
     settings.MENU_CACHE_SECONDS = 60
     food = await sync_to_async(FoodFactory)(price=10000)
     await follow_changes()
+    for _ in range(100):  # it joins in a task of its own
+        if GROUP_MENU in hub().group_names():
+            break
+        await asyncio.sleep(0.01)
     assert (await sync_to_async(menu_current)()).foods[0]["price"] == 10000
     await sync_to_async(Food.objects.filter(pk=food.pk).update)(price=9000)  # the other process's write
 

@@ -170,3 +170,19 @@ async def test_the_relay_keeps_an_event_until_the_layer_takes_it(relay, settings
     assert failures["left"] == 0
     assert (event["type"], event["seq"]) == ("order.created", 1)
     await tab.disconnect()
+
+
+async def test_an_event_that_cannot_be_encoded_does_not_stop_the_relay_for_the_others(relay):
+    table, food = await sync_to_async(TableFactory)(), await sync_to_async(FoodFactory)()
+    tab, _ = await connect(f"/ws/tables/{table.pk}/")
+
+    def broken():
+        raise TypeError("not JSON")
+
+    relay.submit(broken)
+    await call_api("post", "/api/orders/", order_body(table, food))
+
+    event = await tab.receive_json_from(timeout=TIMEOUT)
+    assert (event["type"], event["seq"]) == ("order.created", 1)
+    assert relay.alive()
+    await tab.disconnect()
