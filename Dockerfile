@@ -1,5 +1,7 @@
-# Production image: daphne serving HTTP and WebSockets on :8000 (docs/operations.md).
+# Production image: daphne serving HTTP and WebSockets on :${PORT:-8000} (docs/operations.md).
 #   docker build -t pub-ordering .
+# PYTHON_IMAGE names the base of both stages: `make image-test` (docker/image-test.sh) builds and runs this
+# file with podman on a local stand-in for python:3.11-slim-bookworm, where no registry can be reached.
 # Two stages on the same official base image, so the virtualenv built in the first runs in the second:
 #   build    compiler and MySQL headers, uv, the locked dependencies (with the mysql extra), static files
 #   runtime  only the MariaDB client library, the venv and the code, running as a non-root user
@@ -69,6 +71,7 @@ COPY --from=build /app /app
 RUN chown app:app /app
 
 USER 10001:10001
+# The default of PORT (docker/entrypoint.sh and docker/healthcheck.py both read it).
 EXPOSE 8000
 
 # /healthz answers 200 when the database and the channel layer answer (CONTRACT.md section 4).

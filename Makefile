@@ -3,6 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8000
+# 0.0.0.0 lets phones on the pub's Wi-Fi in (make dev HOST=0.0.0.0); show_urls then prints the LAN address.
+HOST ?= 127.0.0.1
+export HOST PORT
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # The mysql extra (mysqlclient, compiled) only when a MySQL/MariaDB database is configured.
 EXTRAS := $(if $(or $(filter mysql%,$(DATABASE_URL)),$(DB_HOST)),--extra mysql,)
@@ -23,18 +26,23 @@ $(UV):
 	  || (curl -LsSf https://astral.sh/uv/install.sh | sh)
 
 install: $(UV) ## install dependencies with uv (adds the mysql extra when DATABASE_URL is MySQL)
+	@if [ -n "$(EXTRAS)" ] && ! $(UV) run --no-sync python -c "import MySQLdb" >/dev/null 2>&1 \
+	  && ! { command -v pkg-config >/dev/null && { pkg-config --exists libmariadb || pkg-config --exists mysqlclient; }; }; then \
+	  echo "MySQL needs build packages first: sudo apt-get install pkg-config libmariadb-dev (Debian/Ubuntu)"; exit 1; fi
 	$(UV) sync --frozen $(EXTRAS)
 
-dev: install ## fresh machine -> running app: migrate, seed menu and tables, demo staff user, serve on 127.0.0.1:$(PORT)
+dev: install ## fresh machine -> running app: migrate, seed, demo staff user, serve on $(HOST):$(PORT)
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py seed_data
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py seed_tables
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py ensure_staff
-	@DEBUG=$${DEBUG:-1} $(RUN) python manage.py show_urls --base http://127.0.0.1:$(PORT)
-	DEBUG=$${DEBUG:-1} $(RUN) daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	@DEBUG=$${DEBUG:-1} $(RUN) python manage.py show_urls --host $(HOST) --port $(PORT)
+	DEBUG=$${DEBUG:-1} $(RUN) daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-serve: ## serve only (no migrate/seed)
-	$(RUN) daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+# Works after `make dev`: debug on unless a SECRET_KEY is given (production sets both).
+serve: ## serve only (no migrate/seed) on $(HOST):$(PORT)
+	@DEBUG=$${DEBUG:-$$([ -n "$$SECRET_KEY" ] && echo 0 || echo 1)} $(RUN) python manage.py show_urls --no-qr
+	DEBUG=$${DEBUG:-$$([ -n "$$SECRET_KEY" ] && echo 0 || echo 1)} $(RUN) daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install ## the whole suite (honours DATABASE_URL / REDIS_URL; CI runs it on MariaDB + Redis)
 	$(PYTEST) -q
@@ -97,3 +105,7 @@ bench: install ## benchmarks (bench/README.md), then the full festival-peak load
 
 screenshots: install ## screenshots of the pages into docs/screenshots/ (headless Debian chromium)
 	$(RUN) python bench/screenshots.py
+
+.PHONY: image-test
+image-test: ## build the production image (Dockerfile) with podman and run it against local MariaDB + Redis (root)
+	bash docker/image-test.sh

@@ -229,6 +229,7 @@ def app_env(db_name: str, *, redis: bool = True, prefix: str = "bench", **extra:
         "THROTTLE": "off",
         "DEBUG": "0",
         "SECRET_KEY": "bench",
+        "BANK_ACCOUNT_NO": "100-200-300",  # pre-orders need an account to pay to with DEBUG off
         "BACKGROUND_JOBS": "0",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",

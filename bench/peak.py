@@ -679,6 +679,7 @@ def main() -> int:
             "THROTTLE": "off",
             "DEBUG": "0",
             "SECRET_KEY": "bench-peak",
+            "BANK_ACCOUNT_NO": "100-200-300",  # pre-orders need an account to pay to with DEBUG off
             "BACKGROUND_JOBS": "1",
             "BACKGROUND_JOBS_INTERVAL": "0.5",
             "DISCORD_WEBHOOK_URL": fake.url,

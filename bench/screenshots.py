@@ -1,9 +1,10 @@
 """Screenshots of the pages into docs/screenshots/ (`make screenshots`).
 
 Serves the app in daphne on a throw-away SQLite database (migrated, seeded, a staff user, a few
-orders of different ages, a sold-out item, an unmatched deposit), then opens every page in Debian's
-chromium through Playwright: the table tab on a phone, the kitchen board on a wall screen, the staff
-pages on a laptop. Never downloads a browser.
+orders of different ages, a sold-out item, an unmatched deposit, staff calls, TABLE_OPENING=required with
+two tables left closed), then opens every page in Debian's chromium through Playwright: the table tab on
+a phone (and a closed table's wait screen), the kitchen boards (expo, kitchen, bar) on a wall screen, the
+staff pages on a laptop. Never downloads a browser.
 """
 
 import os
@@ -82,11 +83,17 @@ class Client:
         response.raise_for_status()
         return response.json()
 
-    def kitchen(self, order: dict, *steps: str) -> None:
+    def kitchen(self, order: dict, *steps: str, station: str | None = None) -> None:
+        body = {"station": station} if station else {}
         for step in steps:
             self.staff.patch(
-                f"{self.base}/api/orders/{order['id']}/kitchen-status/", json={"kitchen_status": step}, timeout=10
+                f"{self.base}/api/orders/{order['id']}/kitchen-status/",
+                json={"kitchen_status": step, **body},
+                timeout=10,
             ).raise_for_status()
+
+    def open_table(self, name: str) -> None:
+        self.staff.post(f"{self.base}/api/tables/{self.tables[name]}/open/", timeout=10).raise_for_status()
 
     def food(self, name: str, **fields) -> None:
         self.staff.patch(f"{self.base}/api/foods/{self.foods[name]['id']}/", json=fields, timeout=10).raise_for_status()
@@ -119,7 +126,14 @@ class Client:
         ).raise_for_status()
 
 
+CLOSED_TABLES = ("A5", "C5")  # left closed: the floor shows them, C5's phone shows the wait screen
+
+
 def seed_orders(client: Client, env: dict) -> None:
+    for name in client.tables:
+        if name not in CLOSED_TABLES:
+            client.open_table(name)
+    client.food("먹태구이", station="bar")  # a bar snack: staff moved it to the bar's screen
     late = client.order("A1", 김치전=1, 맥주=2)
     warn = client.order("B2", 해물파전=1, 소주=2)
     mid = client.order("A3", 떡볶이=2, 주먹밥=2, 콜라=2)
@@ -131,7 +145,9 @@ def seed_orders(client: Client, env: dict) -> None:
     client.refund(served, "맥주", 1, "잘못 나감")
     cooking = client.order("A2", 떡볶이=1, 사이다=2)
     client.kitchen(cooking, "cooking")
-    client.kitchen(warn, "cooking")
+    client.kitchen(warn, "cooking", "served", station="bar")  # the soju is out, the pancake still cooking
+    client.kitchen(warn, "cooking", station="kitchen")
+    client.kitchen(mid, "cooking", station="bar")
     to_serve = client.order("C4", 김치전=1, 콜라=1)
     client.kitchen(to_serve, "cooking")
     backdate(
@@ -189,8 +205,21 @@ def take(base: str, client: Client) -> None:
             expect(board.locator(".served-item", has_text="C4")).to_be_visible()
             client.order("B5", 김치전=2, 콜라=1)  # arrives live
             client.call_staff("B1", "물 좀 더 주세요")
-            expect(board.locator(".call-banner")).to_be_visible()
+            client.call_staff("A4", "앞접시 두 개 주세요")
+            expect(board.locator(".call-banner")).to_have_count(2)
             shoot(board, "kitchen-board")
+            board.goto(f"{base}/kitchen/?station=kitchen")
+            wait_live(board)
+            expect(board.locator(".call-banner")).to_have_count(2)  # kept across a reload
+            shoot(board, "kitchen-station")
+            board.goto(f"{base}/kitchen/?station=bar")
+            wait_live(board)
+            bar_ticket = board.locator(".ticket", has_text="B5")
+            bar_ticket.locator("[data-action=cooking]").click()
+            expect(bar_ticket).to_have_attribute("data-kitchen-status", "cooking")
+            board.locator(".call-banner", has_text="A4").get_by_role("button", name="확인").click()
+            expect(board.locator(".call-banner")).to_have_count(1)
+            shoot(board, "kitchen-bar")
 
             phone = browser.new_context(**PHONE, locale="ko-KR", timezone_id="Asia/Seoul")
             tab = phone.new_page()
@@ -213,6 +242,11 @@ def take(base: str, client: Client) -> None:
             tab.get_by_role("tab", name="주문 현황").click()
             shoot(tab, "table-orders")
             shoot(tab, "table-orders-full", full_page=True)
+            closed = phone.new_page()
+            closed.goto(f"{base}/t/{client.tables['C5']}/")
+            wait_live(closed)
+            expect(closed.locator("#wait-screen")).to_be_visible()
+            shoot(closed, "table-closed")
 
             staff = laptop.new_page()
             login(staff, base)
@@ -224,6 +258,10 @@ def take(base: str, client: Client) -> None:
             expect(staff.locator("#pending-orders tr[data-order-id]")).to_have_count(2)
             shoot(staff, "staff-tables")
             shoot(staff, "staff-tables-full", full_page=True)
+            staff.emulate_media(media="print")
+            # the first printed page: one table's card, its name and QR large
+            shoot(staff, "staff-tables-print", full_page=True, clip={"x": 0, "y": 0, "width": 1440, "height": 760})
+            staff.emulate_media(media="screen")
         finally:
             browser.close()
 
@@ -253,6 +291,7 @@ def main() -> None:
         "BANK_ACCOUNT_NO": "100-123-456789",
         "DISCORD_WEBHOOK_URL": "",
         "PAYACTION_API_KEY": "",
+        "TABLE_OPENING": "required",
         "DJANGO_SUPERUSER_USERNAME": STAFF[0],
         "DJANGO_SUPERUSER_PASSWORD": STAFF[1],
     }

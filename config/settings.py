@@ -1,7 +1,9 @@
 """Settings for the festival pub ordering backend, driven by environment variables (CONTRACT.md section 1)."""
 
 import os
+from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -21,9 +23,20 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
+# The address phones use, in QR codes and links; empty: the request's own host.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+_public = urlsplit(PUBLIC_BASE_URL) if PUBLIC_BASE_URL else None
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+if _public and _public.hostname and "ALLOWED_HOSTS" not in os.environ:
+    ALLOWED_HOSTS.append(_public.hostname)
+# `make dev HOST=0.0.0.0` is for trying the app on the pub's Wi-Fi: phones arrive under the machine's LAN
+# address, which is not known here. Only with debug on; a real venue sets PUBLIC_BASE_URL or ALLOWED_HOSTS.
+if DEBUG and env.str("HOST", default="127.0.0.1") in {"0.0.0.0", "::"} and "ALLOWED_HOSTS" not in os.environ:
+    ALLOWED_HOSTS = ["*"]
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"])
+if _public and "CSRF_TRUSTED_ORIGINS" not in os.environ:
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -43,6 +56,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served by the app: a venue may have no internet
     "channels",
 ]
 
@@ -187,7 +201,10 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+# Finders serve static/ as it is (uncompressed, and ahead of anything collected): in development, and in
+# a process with nothing collected (the tests' servers, `serve only` from a checkout). Once collectstatic
+# has run (the Docker image), only the collected files are served, with their .gz/.br versions.
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.is_dir()
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Request limits -------------------------------------------------------------------------------
@@ -220,16 +237,26 @@ REST_FRAMEWORK = {
     },
 }
 
+# Failed staff logins (API token and login page) allowed per client address and per username in a window
+# (kitchen.logins); THROTTLE=off lifts them with the other limits.
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=10)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=600)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Festival pub ordering API",
     "DESCRIPTION": "Menu, tables, orders, kitchen board and pay-first pre-orders. See CONTRACT.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "KitchenStatusEnum": "ordering.models.KitchenStatus",
         "OrderStatusEnum": "ordering.models.OrderStatus",
         "CategoryEnum": "ordering.models.Category",
+        "StationEnum": "ordering.models.Station",
     },
 }
 
@@ -243,6 +270,17 @@ PAYACTION_API_URL = env.str("PAYACTION_API_URL", default="https://api.payaction.
 BANK_NAME = env.str("BANK_NAME", default="케이뱅크")
 BANK_ACCOUNT_NO = env.str("BANK_ACCOUNT_NO", default="")
 PRE_ORDER_TTL_MINUTES = env.int("PRE_ORDER_TTL_MINUTES", default=30)
+# "required": a table takes orders only after staff open it (CONTRACT.md section 8); "off": never blocks.
+TABLE_OPENING = env.str("TABLE_OPENING", default="off").strip().lower()
+if TABLE_OPENING not in {"off", "required"}:
+    raise ImproperlyConfigured("TABLE_OPENING must be 'off' or 'required'.")
+TABLE_OPENING_REQUIRED = TABLE_OPENING == "required"
+# Local time at which the night report rolls over to the next business day (a night past midnight is one day).
+BUSINESS_DAY_STARTS = env.str("BUSINESS_DAY_STARTS", default="06:00")
+try:
+    time.fromisoformat(BUSINESS_DAY_STARTS)
+except ValueError:
+    raise ImproperlyConfigured("BUSINESS_DAY_STARTS must be a local time like 06:00.") from None
 KITCHEN_WARN_MINUTES = env.int("KITCHEN_WARN_MINUTES", default=10)
 KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 # Periodic jobs (expiry, Discord and PayAction outboxes) run inside every served process.
@@ -254,6 +292,7 @@ PERIODIC_JOBS = [
     "kitchen.services.discord_alerts_dispatch",
     "kitchen.services.staff_call_alerts_dispatch",
     "payments.services.payaction_registrations_dispatch",
+    "core.idempotency.forget_old",
 ]
 # Threads per process running Django's HTTP handling (core.serving.WSGIOnThreads), each with its own
 # persistent database connection; more only contend for the interpreter lock, unless requests wait on locks.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -16,3 +17,45 @@ class OutboxHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service[:12]} until {self.until.isoformat()}"
+
+
+class StaffAction(models.Model):
+    """Who on the staff did what, and when (CONTRACT.md section 8): one row per staff write.
+
+    A log rather than a `*_by` column on every model: every kind of write is attributed the same way and
+    the admin lists them in one place.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="직원"
+    )
+    action = models.CharField("작업", max_length=40)
+    target = models.CharField("대상", max_length=100, help_text="주문번호, 테이블명, 메뉴명 등")
+    detail = models.JSONField("내용", default=dict, blank=True)
+    created_at = models.DateTimeField("시각", auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = verbose_name_plural = "직원 작업 기록"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.target}"
+
+
+class IdempotentAnswer(models.Model):
+    """The first answer to a staff write sent with an `Idempotency-Key` (CONTRACT.md section 10): a repeat of
+    the key by the same user gets it again and changes nothing. Kept a day (core.idempotency.forget_old)."""
+
+    key = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64, help_text="method, path and body of the first request")
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "중복 방지 응답"
+        constraints = [models.UniqueConstraint(fields=["key", "user"], name="idempotent_answer_key_user")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"

@@ -5,6 +5,8 @@
 #   DB_WAIT_SECONDS   how long to wait for the database (default 60)
 #   MIGRATE_ON_START  1 (default): `manage.py migrate_locked`; 0: skip
 #   SEED_ON_START     1: `manage.py seed_data` and `seed_tables` (both idempotent); default 0
+#   PORT              the port daphne listens on, on every interface (default 8000; the health check
+#                     reads the same variable)
 #
 # With arguments, runs them instead: `docker compose run --rm app python manage.py shell`.
 set -eu
@@ -18,10 +20,23 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
 DB_WAIT_SECONDS="${DB_WAIT_SECONDS:-60}"
 MIGRATE_ON_START="${MIGRATE_ON_START:-1}"
 SEED_ON_START="${SEED_ON_START:-0}"
+PORT="${PORT:-8000}"
 
 log() {
     echo "entrypoint: $*" >&2
 }
+
+# Checked first: a typo here would otherwise surface only after the wait and the migrations.
+port_is_valid() {
+    case "$PORT" in
+        '' | *[!0-9]*) return 1 ;;
+    esac
+    [ "${#PORT}" -le 5 ] && [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ]
+}
+if ! port_is_valid; then
+    log "PORT must be a number from 1 to 65535, not '$PORT'"
+    exit 64
+fi
 
 # Exit 0: the database answers. 75 (EX_TEMPFAIL): not yet. Anything else: the settings themselves are
 # wrong (a missing SECRET_KEY, say), and waiting cannot help: the error is printed and we stop.
@@ -82,5 +97,5 @@ verbosity=1
 if [ "$(printf '%s' "${LOG_FORMAT:-text}" | tr '[:upper:]' '[:lower:]')" = "json" ]; then
     verbosity=0
 fi
-log "starting daphne on 0.0.0.0:8000"
-exec daphne -b 0.0.0.0 -p 8000 --proxy-headers -v "$verbosity" config.asgi:application
+log "starting daphne on 0.0.0.0:$PORT"
+exec daphne -b 0.0.0.0 -p "$PORT" --proxy-headers -v "$verbosity" config.asgi:application

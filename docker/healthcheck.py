@@ -1,7 +1,8 @@
 """Container health check (Dockerfile HEALTHCHECK): exit 0 when this container's /healthz answers 200.
 
 Plain HTTP from inside the container: /healthz is exempt from the HTTPS redirect. The Host header is
-one that ALLOWED_HOSTS accepts, else Django would answer 400 to "127.0.0.1". Standard library only.
+one that ALLOWED_HOSTS accepts, else Django would answer 400 to "127.0.0.1". The port is the one the
+entrypoint gave daphne: PORT, default 8000. Standard library only.
 """
 
 import os
@@ -9,7 +10,15 @@ import sys
 import urllib.error
 import urllib.request
 
-URL = "http://127.0.0.1:8000/healthz"
+DEFAULT_PORT = 8000
+
+
+def url() -> str:
+    """This container's /healthz, on the port docker/entrypoint.sh serves on."""
+    raw = os.environ.get("PORT", "").strip() or str(DEFAULT_PORT)
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
+        raise ValueError(f"PORT must be a number from 1 to 65535, not {raw!r}")
+    return f"http://127.0.0.1:{int(raw)}/healthz"
 
 
 def allowed_host() -> str:
@@ -21,7 +30,11 @@ def allowed_host() -> str:
 
 
 def main() -> int:
-    request = urllib.request.Request(URL, headers={"Host": allowed_host()})
+    try:
+        request = urllib.request.Request(url(), headers={"Host": allowed_host()})
+    except ValueError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
     try:
         with urllib.request.urlopen(request, timeout=4) as response:
             print(response.read(200).decode(errors="replace"))

@@ -6,11 +6,20 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kitchen import services
+from core.idempotency import IdempotentWrites
+from kitchen import logins, services
+from kitchen import selectors as kitchen_selectors
+from kitchen.serializers import StaffCallQuerySerializer, StaffCallSerializer
 from ordering import selectors
 from ordering.errors import DomainError
-from ordering.schema import ORDER_ID, TABLE_ID, error_responses
-from ordering.serializers import KitchenStatusInSerializer, OrderSerializer, StrictCharField, order_render
+from ordering.schema import CALL_ID, ORDER_ID, TABLE_ID, error_responses
+from ordering.serializers import (
+    KitchenStatusInSerializer,
+    OrderSerializer,
+    StationQuerySerializer,
+    StrictCharField,
+    order_render,
+)
 from ordering.throttles import PublicWriteIpThrottle, StaffCallThrottle
 
 
@@ -27,16 +36,21 @@ class TokenApi(APIView):
         request=TokenInput,
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
-            **error_responses(400),
+            **error_responses(400, 429),
         },
-        description="Staff API token for `Authorization: Token <key>` and the kitchen socket's `?token=`.",
+        description="Staff API token for `Authorization: Token <key>` and the staff sockets' `?token=`. "
+        "Failed attempts are limited per address and per username (429 too_many_attempts).",
     )
     def post(self, request):
         data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        username, address = data.validated_data["username"], request.META.get("REMOTE_ADDR", "")
+        logins.check(address, username)  # before hashing: a blocked guess costs nothing
+        user = authenticate(request, username=username, password=data.validated_data["password"])
         if user is None or not user.is_active:
+            logins.failed(address, username)
             raise DomainError("아이디 또는 비밀번호가 올바르지 않습니다.", code="invalid_credentials")
+        logins.succeeded(username)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -44,26 +58,32 @@ class TokenApi(APIView):
 class KitchenOrdersApi(APIView):
     @extend_schema(
         operation_id="kitchen_orders_list",
-        responses={200: OrderSerializer(many=True), **error_responses(401, 403)},
-        description="Open tickets: completed, not served, not archived; oldest first.",
+        parameters=[StationQuerySerializer],
+        responses={200: OrderSerializer(many=True), **error_responses(400, 401, 403)},
+        description="Open tickets: completed, not served, not archived; oldest first. "
+        "With `station`, those with an unserved line of it.",
     )
     def get(self, request):
-        return Response(OrderSerializer(selectors.kitchen_open_orders(), many=True).data)
+        query = StationQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        orders = selectors.kitchen_open_orders(station=query.validated_data.get("station"))
+        return Response(OrderSerializer(orders, many=True).data)
 
 
-class KitchenStatusApi(APIView):
+class KitchenStatusApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="orders_kitchen_status",
         parameters=[ORDER_ID],
         request=KitchenStatusInSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
-        description="queued -> cooking -> served; served -> cooking is a recall. Only completed orders move.",
+        description="queued -> cooking -> served; served -> cooking is a recall. Only completed orders move. "
+        "With `station`, only that station's lines move; the order's status follows from its lines.",
     )
     def patch(self, request, order_id):
         selectors.order_get(order_id=order_id)  # 404 before validating the body
         data = KitchenStatusInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_kitchen_status_set(order_id=order_id, **data.validated_data)
+        order = services.order_kitchen_status_set(order_id=order_id, by=request.user, **data.validated_data)
         return Response(order_render(order))
 
 
@@ -88,12 +108,41 @@ class CallStaffApi(APIView):
         parameters=[TABLE_ID],
         request=CallStaffInput,
         responses={
-            202: inline_serializer("StaffCalled", {"status": serializers.CharField()}),
+            202: inline_serializer(
+                "StaffCalled", {"status": serializers.CharField(), "call_id": serializers.IntegerField()}
+            ),
             **error_responses(400, 404, 429),
         },
+        description="Stored as a StaffCall (each call its own) and shown on every staff screen until acknowledged.",
     )
     def post(self, request, table_id):
         data = self.CallStaffInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.staff_call(table_id=table_id, message=data.validated_data["message"].strip())
-        return Response({"status": "sent"}, status=status.HTTP_202_ACCEPTED)
+        call = services.staff_call(table_id=table_id, message=data.validated_data["message"].strip())
+        return Response({"status": "sent", "call_id": call.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class StaffCallListApi(APIView):
+    @extend_schema(
+        operation_id="staff_calls_list",
+        parameters=[StaffCallQuerySerializer],
+        responses={200: StaffCallSerializer(many=True), **error_responses(400, 401, 403)},
+        description="Newest first; `open=true`: only those not yet acknowledged.",
+    )
+    def get(self, request):
+        query = StaffCallQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        calls = kitchen_selectors.staff_calls(open_only=query.validated_data["open"])
+        return Response(StaffCallSerializer(calls, many=True).data)
+
+
+class StaffCallAckApi(IdempotentWrites, APIView):
+    @extend_schema(
+        operation_id="staff_calls_ack",
+        parameters=[CALL_ID],
+        request=None,
+        responses={200: StaffCallSerializer, **error_responses(401, 403, 404)},
+        description="Acknowledged by the caller; a second acknowledgement keeps the first.",
+    )
+    def post(self, request, call_id):
+        return Response(StaffCallSerializer(services.staff_call_ack(call_id=call_id, by=request.user)).data)

@@ -1,22 +1,15 @@
-from channels.db import database_sync_to_async
+"""The staff sockets: the kitchen and bar boards (/ws/kitchen/) and the staff screens (/ws/staff/)."""
 
-from ordering import events, selectors
-from ordering.menu import menu_current
-from ordering.serializers import order_render
-from realtime.broadcast import feed_seqs
+from channels.db import database_sync_to_async
+from django.http import QueryDict
+
+from kitchen import selectors as kitchen_selectors
+from ordering import events
+from ordering.models import Station
 from realtime.consumers import EventConsumer
 
-
-@database_sync_to_async
-def _kitchen_snapshot() -> dict:
-    seq = feed_seqs([events.GROUP_KITCHEN])[events.GROUP_KITCHEN]  # first: the state read after is as new
-    menu = menu_current()
-    return {
-        "seq": seq,
-        "menu_version": menu.version,
-        "orders": [order_render(order) for order in selectors.kitchen_open_orders()],
-        "foods": menu.foods,
-    }
+kitchen_snapshot = database_sync_to_async(kitchen_selectors.kitchen_snapshot)
+staff_snapshot = database_sync_to_async(kitchen_selectors.staff_snapshot)
 
 
 @database_sync_to_async
@@ -25,13 +18,37 @@ def _is_staff(user) -> tuple[bool, bool]:
     return authenticated, authenticated and user.is_active and user.is_staff
 
 
-class KitchenConsumer(EventConsumer):
-    """/ws/kitchen/: staff only (session cookie or ?token=)."""
+class StaffOnlyConsumer(EventConsumer):
+    """Staff by session cookie or ?token=; 4401 without a user, 4403 for a user who is not staff."""
 
-    async def connect(self):
+    async def staff_accept(self) -> bool:
         authenticated, staff = await _is_staff(self.scope.get("user"))
         await self.accept()
         if not staff:
-            return await self.close(code=4403 if authenticated else 4401)
+            await self.close(code=4403 if authenticated else 4401)
+        return staff
+
+
+class KitchenConsumer(StaffOnlyConsumer):
+    """/ws/kitchen/[?station=kitchen|bar]: a board. With a station, the snapshot holds only tickets with an
+    unserved line of it; events are the kitchen feed's, and the board shows its station's part of them."""
+
+    async def connect(self):
+        if not await self.staff_accept():
+            return
+        station = QueryDict(self.scope.get("query_string", b"")).get("station") or None
+        if station is not None and station not in Station.values:
+            await self.send_event("error", code="invalid_station", detail="station은 kitchen 또는 bar 입니다.")
+            return await self.close(code=4400)
         await self.join([events.GROUP_KITCHEN, events.GROUP_MENU])
-        await self.send_snapshot(**await _kitchen_snapshot())
+        await self.send_snapshot(**await kitchen_snapshot(station=station))
+
+
+class StaffConsumer(StaffOnlyConsumer):
+    """/ws/staff/: the live floor: every order, table, call and payment that needs a person."""
+
+    async def connect(self):
+        if not await self.staff_accept():
+            return
+        await self.join([events.GROUP_STAFF, events.GROUP_MENU])
+        await self.send_snapshot(**await staff_snapshot())

@@ -1,13 +1,27 @@
-"""Reads for the staff pages."""
+"""Reads for the staff screens: the floor, the calls, the QR codes. Fixed query counts, whatever the number
+of tables or the length of the night."""
 
 import segno
+from django.conf import settings
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from ordering.models import Table
-from ordering.selectors import table_list
+from kitchen.models import StaffCall
+from kitchen.serializers import StaffCallSerializer
+from ordering import events
+from ordering.menu import menu_current
+from ordering.models import Order, OrderStatus, Table
+from ordering.selectors import kitchen_open_orders, open_tickets, with_lines
+from ordering.serializers import TableSerializer, order_render
+from payments.events import ATTENTION
+from payments.models import PaymentEvent
+from payments.serializers import PaymentEventSerializer
+from realtime.broadcast import feed_seqs
 
 
-def table_page_path(table: Table) -> str:
-    return f"/t/{table.pk}/"
+def table_page_url(table: Table, *, base_url: str) -> str:
+    """The address phones open for a table: PUBLIC_BASE_URL when set, else the asking request's host."""
+    return (settings.PUBLIC_BASE_URL or base_url).rstrip("/") + f"/t/{table.pk}/"
 
 
 def table_qr_svg(url: str) -> str:
@@ -17,9 +31,91 @@ def table_qr_svg(url: str) -> str:
 
 
 def table_qr_list(*, base_url: str) -> list[tuple[Table, str, str]]:
-    """(table with total_spent, absolute tab URL, QR SVG) for every table, by name."""
+    """(table, its page's address, QR SVG of it) for every table, by name: the printable QR sheet."""
     rows = []
-    for table in table_list():
-        url = base_url.rstrip("/") + table_page_path(table)
+    for table in Table.objects.order_by("name"):
+        url = table_page_url(table, base_url=base_url)
         rows.append((table, url, table_qr_svg(url)))
     return rows
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    """A per-table count as a correlated subquery: one query for every table, none per table."""
+    counted = queryset.filter(table=OuterRef("pk")).order_by().values("table").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def floor_tables() -> list[Table]:
+    """Every table with its state at a glance: total of its session, open tickets, unpaid pre-orders, open
+    calls. One query."""
+    tab = Order.objects.filter(archived_at__isnull=True)
+    spent = (
+        tab.filter(table=OuterRef("pk"), status=OrderStatus.COMPLETED)
+        .order_by()
+        .values("table")
+        .annotate(s=Sum(F("total_amount") - F("refunded_amount")))
+        .values("s")
+    )
+    return list(
+        Table.objects.annotate(
+            total_spent=Coalesce(Subquery(spent, output_field=IntegerField()), 0),
+            open_tickets=_count(open_tickets()),
+            pending_pre_orders=_count(tab.filter(status=OrderStatus.PRE_ORDER)),
+            open_calls=_count(StaffCall.objects.filter(acked_at__isnull=True)),
+        ).order_by("name")
+    )
+
+
+def pending_pre_orders() -> list[Order]:
+    return list(with_lines(Order.objects.filter(status=OrderStatus.PRE_ORDER).order_by("order_date", "id")))
+
+
+def payments_needing_attention() -> QuerySet[PaymentEvent]:
+    return PaymentEvent.objects.filter(outcome__in=ATTENTION).order_by("-received_at", "-id")[:200]
+
+
+def staff_calls(*, open_only: bool = False) -> QuerySet[StaffCall]:
+    """Newest first. Open calls are all returned (they wait for someone); history is bounded."""
+    calls = StaffCall.objects.select_related("table", "acked_by").order_by("-created_at", "-id")
+    return calls.filter(acked_at__isnull=True) if open_only else calls[:500]
+
+
+def _open_calls() -> list[dict]:
+    return StaffCallSerializer(staff_calls(open_only=True), many=True).data
+
+
+def kitchen_snapshot(*, station: str | None = None) -> dict:
+    """/ws/kitchen/'s snapshot: with a station, only tickets with an unserved line of it."""
+    seq = feed_seqs([events.GROUP_KITCHEN])[events.GROUP_KITCHEN]  # first: the state read after is as new
+    menu = menu_current()
+    return {
+        "seq": seq,
+        "menu_version": menu.version,
+        "orders": [order_render(order) for order in kitchen_open_orders(station=station)],
+        "foods": menu.foods,
+        "calls": _open_calls(),
+    }
+
+
+def staff_snapshot() -> dict:
+    """/ws/staff/'s snapshot: the floor, in a fixed number of queries whatever the number of tables."""
+    seq = feed_seqs([events.GROUP_STAFF])[events.GROUP_STAFF]
+    menu = menu_current()
+    tables = []
+    for table in floor_tables():
+        row = TableSerializer(table).data
+        row.update(
+            open_tickets=table.open_tickets, pending_pre_orders=table.pending_pre_orders, open_calls=table.open_calls
+        )
+        tables.append(row)
+    return {
+        "seq": seq,
+        "menu_version": menu.version,
+        "tables": tables,
+        "pending_pre_orders": [order_render(order) for order in pending_pre_orders()],
+        "payments": PaymentEventSerializer(payments_needing_attention(), many=True).data,
+        "calls": _open_calls(),
+        # Beyond the contract's keys: the open tickets themselves, so the floor shows their age and keeps
+        # its counts true from the events that follow.
+        "orders": [order_render(order) for order in kitchen_open_orders()],
+    }

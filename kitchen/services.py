@@ -6,13 +6,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
+from core import audit, outbox
 from kitchen import discord
+from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
 from ordering import events
-from ordering.errors import Conflict
-from ordering.models import KitchenStatus, Order, OrderStatus
-from ordering.selectors import order_get, order_not_found, parse_uuid, table_get
+from ordering.errors import Conflict, NotFound
+from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of
+from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_get
 
 TRANSITIONS = {
     (KitchenStatus.QUEUED, KitchenStatus.COOKING),
@@ -24,22 +25,41 @@ ALERT_WINDOW = timedelta(hours=6)
 
 
 @transaction.atomic
-def order_kitchen_status_set(*, order_id, kitchen_status: str) -> Order:
+def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | None = None, by=None) -> Order:
+    """Move a ticket's lines: all of them, or with `station` only that station's (the bar pours, the kitchen
+    cooks). The order's own status follows from its lines. The order row is locked first, so two stations
+    finishing their halves at once end `served` exactly once."""
     pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
     order = Order.objects.select_for_update().filter(pk=pk).first()
     if order is None:
         raise order_not_found()
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 조리할 수 있습니다.", code="not_paid")
-    if (order.kitchen_status, kitchen_status) not in TRANSITIONS:
+    lines = list(order.items.all())
+    moving = [line for line in lines if station is None or line.station == station]
+    if not moving:
         raise Conflict(
-            f"'{KitchenStatus(order.kitchen_status).label}'에서 '{KitchenStatus(kitchen_status).label}'(으)로 "
-            "바꿀 수 없습니다.",
-            code="invalid_transition",
-            kitchen_status=order.kitchen_status,
+            f"이 주문에는 {Station(station).label} 메뉴가 없습니다.", code="invalid_transition", station=station
         )
-    order.kitchen_status = kitchen_status
+    current = kitchen_status_of(line.kitchen_status for line in moving)
+    if (current, kitchen_status) not in TRANSITIONS:
+        raise Conflict(
+            f"'{KitchenStatus(current).label}'에서 '{KitchenStatus(kitchen_status).label}'(으)로 바꿀 수 없습니다.",
+            code="invalid_transition",
+            kitchen_status=current,
+        )
+    now = timezone.now()
+    for line in moving:
+        line.kitchen_status = kitchen_status
+        line.served_at = now if kitchen_status == KitchenStatus.SERVED else None
+        if kitchen_status == KitchenStatus.COOKING and line.started_at is None:
+            line.started_at = now  # the first start; a recall keeps it
+    OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at"])
+    order.kitchen_status = kitchen_status_of(line.kitchen_status for line in lines)
     order.save(update_fields=["kitchen_status"])
+    audit.record(
+        by, "kitchen_status", order.order_number, order_id=str(order.pk), kitchen_status=kitchen_status, station=station
+    )
     order = order_get(order_id=pk)
     events.order_updated(order)
     return order
@@ -47,9 +67,30 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str) -> Order:
 
 @transaction.atomic
 def staff_call(*, table_id, message: str = "") -> StaffCall:
+    """A customer's call: stored, every call its own, shown on every staff screen until acknowledged."""
     table = table_get(table_id=table_id)
     call = StaffCall.objects.create(table=table, message=message)
-    events.staff_called(table, message)
+    kitchen_events.staff_called(call)
+    return call
+
+
+def call_not_found() -> NotFound:
+    return NotFound("직원 호출을 찾을 수 없습니다.", code="call_not_found")
+
+
+@transaction.atomic
+def staff_call_ack(*, call_id, by=None) -> StaffCall:
+    """Acknowledge a call; a second acknowledgement keeps the first one's who and when."""
+    pk = parse_int_id(call_id, code="call_not_found", detail="직원 호출을 찾을 수 없습니다.")
+    call = StaffCall.objects.select_for_update().select_related("table", "acked_by").filter(pk=pk).first()
+    if call is None:
+        raise call_not_found()
+    if call.acked_at is None:
+        call.acked_at = timezone.now()
+        call.acked_by = by if by is not None and by.is_authenticated else None
+        call.save(update_fields=["acked_at", "acked_by"])
+        audit.record(by, "staff_call_ack", call.table.name, call_id=call.pk)
+        kitchen_events.staff_call_acked(call)
     return call
 
 

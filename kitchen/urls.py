@@ -7,4 +7,6 @@ urlpatterns = [
     path("kitchen/orders/", apis.KitchenOrdersApi.as_view(), name="kitchen-orders"),
     path("orders/<str:order_id>/kitchen-status/", apis.KitchenStatusApi.as_view(), name="kitchen-status"),
     path("tables/<str:table_id>/call-staff/", apis.CallStaffApi.as_view(), name="call-staff"),
+    path("staff-calls/", apis.StaffCallListApi.as_view(), name="staff-calls"),
+    path("staff-calls/<str:call_id>/ack/", apis.StaffCallAckApi.as_view(), name="staff-call-ack"),
 ]

@@ -6,8 +6,8 @@ from ordering.services import food_changed
 
 @admin.register(Food)
 class FoodAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "price", "sold_out", "stock", "display_order"]
-    list_filter = ["category", "sold_out"]
+    list_display = ["name", "category", "station", "price", "sold_out", "stock", "display_order"]
+    list_filter = ["category", "station", "sold_out"]
     search_fields = ["name"]
     # Sold-out, stock and price go through /staff/menu/ (ordering.services.food_update) so they are pushed live.
     readonly_fields = ["sold_out", "stock", "updated_at"]
@@ -19,16 +19,27 @@ class FoodAdmin(admin.ModelAdmin):
 
 @admin.register(Table)
 class TableAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "created_at"]
+    list_display = ["name", "is_open", "id", "created_at"]
+    list_filter = ["is_open"]
     search_fields = ["name", "id"]
-    readonly_fields = ["id", "created_at"]
+    # Opening and closing go through /staff/tables/ (ordering.services), which resets and tells every screen.
+    readonly_fields = ["id", "created_at", "is_open"]
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    readonly_fields = ["food", "food_name", "unit_price", "quantity"]
+    readonly_fields = [
+        "food",
+        "food_name",
+        "unit_price",
+        "quantity",
+        "station",
+        "kitchen_status",
+        "started_at",
+        "served_at",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -8,12 +8,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import IdempotentWrites
 from ordering import selectors, services
 from ordering.errors import DomainError
 from ordering.menu import menu_current
-from ordering.schema import FOOD_ID, TABLE_ID, error_responses
+from ordering.schema import FOOD_ID, FORCE, TABLE_ID, error_responses
 from ordering.serializers import (
     MAX_DB_ID,
+    CartInSerializer,
+    CartSerializer,
     CategoryQuerySerializer,
     FoodPatchSerializer,
     FoodSerializer,
@@ -52,7 +55,7 @@ class FoodListApi(PublicAPIView):
         return response
 
 
-class FoodDetailApi(APIView):
+class FoodDetailApi(IdempotentWrites, APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
 
@@ -67,7 +70,7 @@ class FoodDetailApi(APIView):
         parameters=[FOOD_ID],
         request=FoodPatchSerializer,
         responses={200: FoodSerializer, **error_responses(400, 401, 403, 404, 409)},
-        description="Staff: sold-out switch, stock (null = not counted) and price. Pushed to every open tab.",
+        description="Staff: sold-out switch, stock (null = not counted), price and station. Pushed to every open tab.",
     )
     def patch(self, request, food_id):
         selectors.food_get(food_id=food_id)  # 404 before validating the body
@@ -76,7 +79,7 @@ class FoodDetailApi(APIView):
         fields = dict(data.validated_data)
         if "stock" not in fields:
             fields["stock"] = services.UNSET
-        food = services.food_update(food_id=food_id, **fields)
+        food = services.food_update(food_id=food_id, by=request.user, **fields)
         return Response(FoodSerializer(food).data)
 
 
@@ -86,7 +89,7 @@ class TableListApi(APIView):
         return Response(TableSerializer(selectors.table_list(), many=True).data)
 
 
-class TableCreateApi(APIView):
+class TableCreateApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="tables_create",
         request=TableCreateSerializer,
@@ -95,7 +98,7 @@ class TableCreateApi(APIView):
     def post(self, request):
         data = TableCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        table = services.table_create(name=data.validated_data.get("name"))
+        table = services.table_create(name=data.validated_data.get("name"), by=request.user)
         return Response(TableSerializer(table).data, status=status.HTTP_201_CREATED)
 
 
@@ -135,19 +138,58 @@ class TableOrdersApi(PublicAPIView):
         )
 
 
-class TableResetApi(APIView):
+class ForceQuery(serializers.Serializer):
+    force = serializers.BooleanField(required=False, default=False)
+
+
+def _force(request) -> bool:
+    query = ForceQuery(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data["force"]
+
+
+OPEN_TICKETS = "open_tickets (+`count`): a paid ticket of the table is not served; `?force=true` goes ahead"
+
+
+class TableResetApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="tables_orders_reset",
-        parameters=[TABLE_ID],
+        parameters=[TABLE_ID, FORCE],
         responses={
             200: inline_serializer("TableReset", {"archived": serializers.IntegerField()}),
-            **error_responses(401, 403, 404),
+            **error_responses(400, 401, 403, 404, 409),
         },
         description="Archive the table's tab: orders leave the tab and stay in history. "
-        "Pending pre-orders stay until paid or expired.",
+        "Pending pre-orders stay until paid or expired. 409 " + OPEN_TICKETS + ".",
     )
     def delete(self, request, table_id):
-        return Response({"archived": services.table_orders_reset(table_id=table_id)})
+        force = _force(request)
+        return Response({"archived": services.table_orders_reset(table_id=table_id, force=force, by=request.user)})
+
+
+class TableOpenApi(IdempotentWrites, APIView):
+    @extend_schema(
+        operation_id="tables_open",
+        parameters=[TABLE_ID],
+        request=None,
+        responses={200: TableSerializer, **error_responses(401, 403, 404)},
+        description="Start the table's session; with TABLE_OPENING=required it takes orders from now on.",
+    )
+    def post(self, request, table_id):
+        return Response(TableSerializer(services.table_open(table_id=table_id, by=request.user)).data)
+
+
+class TableCloseApi(IdempotentWrites, APIView):
+    @extend_schema(
+        operation_id="tables_close",
+        parameters=[TABLE_ID, FORCE],
+        request=None,
+        responses={200: TableSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="End the table's session: its tab is reset (same 409 " + OPEN_TICKETS + ").",
+    )
+    def post(self, request, table_id):
+        force = _force(request)
+        return Response(TableSerializer(services.table_close(table_id=table_id, force=force, by=request.user)).data)
 
 
 class OrderCreateApi(PublicAPIView):
@@ -162,7 +204,11 @@ class OrderCreateApi(PublicAPIView):
     def post(self, request):
         data = OrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_place(table_id=data.validated_data["table_id"], quantities=data.validated_data["items"])
+        order = services.order_place(
+            table_id=data.validated_data["table_id"],
+            quantities=data.validated_data["items"],
+            cart_version=data.validated_data.get("cart_version"),
+        )
         return Response(order_render(order), status=status.HTTP_201_CREATED)
 
 
@@ -193,3 +239,36 @@ class OrderHistoryApi(APIView):
         query.is_valid(raise_exception=True)
         orders, count, spent = selectors.order_history(**query.validated_data)
         return Response({"orders": OrderSerializer(orders, many=True).data, "total_spent": spent, "count": count})
+
+
+class TableCartApi(PublicAPIView):
+    """The table's shared cart (CONTRACT.md section 10): anyone holding the table's UUID."""
+
+    def get_throttles(self):
+        return [PublicWriteIpThrottle(), PublicWriteTableThrottle()] if self.request.method == "PUT" else []
+
+    @extend_schema(
+        operation_id="tables_cart_retrieve",
+        parameters=[TABLE_ID],
+        responses={200: CartSerializer, **error_responses(404)},
+    )
+    def get(self, request, table_id):
+        table = selectors.table_get(table_id=table_id)
+        return Response(CartSerializer(selectors.cart_of(table_id=table.pk)).data)
+
+    @extend_schema(
+        operation_id="tables_cart_update",
+        parameters=[TABLE_ID],
+        request=CartInSerializer,
+        responses={200: CartSerializer, **error_responses(400, 404, 409, 413, 429)},
+        description="Replace the cart. `version` is the one the phone saw: another phone's newer change answers "
+        "409 cart_changed with the current cart. Every change reaches the table's phones as cart.updated.",
+    )
+    def put(self, request, table_id):
+        selectors.table_get(table_id=table_id)  # 404 before validating the body
+        data = CartInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.cart_put(
+            table_id=table_id, quantities=data.validated_data["items"], version=data.validated_data["version"]
+        )
+        return Response(CartSerializer(cart).data)

@@ -9,7 +9,7 @@ from django.conf import settings
 from ordering import events, selectors
 from ordering.errors import NotFound
 from ordering.menu import menu_current
-from ordering.serializers import TableSerializer, order_render
+from ordering.serializers import CartSerializer, TableSerializer, order_render
 from realtime.broadcast import feed_seqs
 from realtime.consumers import EventConsumer
 
@@ -17,7 +17,7 @@ from realtime.consumers import EventConsumer
 # its feed, so a kept tab is the table's tab for as long as the seq has not moved. When every phone
 # reconnects at once (a Wi-Fi blip) the phones of one table share one read. Bounded in time like the menu
 # (a rename made around the app) and in size.
-_tabs: dict[str, tuple[int, float, dict, list[dict]]] = {}
+_tabs: dict[str, tuple[int, float, dict, list[dict], dict]] = {}
 _tabs_lock = threading.Lock()
 
 
@@ -27,7 +27,13 @@ def _table_snapshot(table_id, feed: str) -> dict:
     now = time.monotonic()
     if kept is None or kept[0] != seq or kept[1] < now:
         table, orders = selectors.table_tab(table_id=table_id)
-        kept = (seq, now + settings.MENU_CACHE_SECONDS, TableSerializer(table).data, [order_render(o) for o in orders])
+        kept = (
+            seq,
+            now + settings.MENU_CACHE_SECONDS,
+            TableSerializer(table).data,
+            [order_render(o) for o in orders],
+            CartSerializer(selectors.cart_of(table_id=table.pk)).data,  # its changes are events of the feed too
+        )
         with _tabs_lock:
             if len(_tabs) > 5000:
                 _tabs.clear()
@@ -39,6 +45,7 @@ def _table_snapshot(table_id, feed: str) -> dict:
         "table": kept[2],
         "orders": kept[3],
         "foods": menu.foods,
+        "cart": kept[4],
     }
 
 

@@ -7,11 +7,12 @@ until the commit.
 
 import uuid
 
-from ordering.models import Food, Order, OrderStatus, Table
-from ordering.serializers import FoodSerializer, TableSerializer, order_render
+from ordering.models import Cart, Food, Order, OrderStatus, Table
+from ordering.serializers import CartSerializer, FoodSerializer, TableSerializer, order_render
 from realtime.broadcast import send_event, send_state
 
 GROUP_KITCHEN = "kitchen"
+GROUP_STAFF = "staff"  # the staff screens (/ws/staff/): every order, table and call, and payments to look at
 GROUP_MENU = "menu"  # every table tab and the kitchen board: foods are state, not a numbered feed
 TABLE_GROUP_PREFIX = "table."
 
@@ -21,20 +22,20 @@ def table_group(table_id: uuid.UUID | str) -> str:
 
 
 def order_created(order: Order) -> None:
-    feeds = [table_group(order.table_id)]
+    feeds = [table_group(order.table_id), GROUP_STAFF]
     if order.status == OrderStatus.COMPLETED:
         feeds.append(GROUP_KITCHEN)  # a ticket to cook; unpaid pre-orders stay off the board
     send_event(feeds, "order.created", order=order_render(order))
 
 
 def order_paid(order: Order) -> None:
-    send_event([table_group(order.table_id), GROUP_KITCHEN], "order.paid", order=order_render(order))
+    send_event([table_group(order.table_id), GROUP_KITCHEN, GROUP_STAFF], "order.paid", order=order_render(order))
 
 
 def order_updated(order: Order) -> None:
     if order.archived_at is not None:
         return  # reset off the tab and the board (table.reset); a late change must not bring it back
-    send_event([table_group(order.table_id), GROUP_KITCHEN], "order.updated", order=order_render(order))
+    send_event([table_group(order.table_id), GROUP_KITCHEN, GROUP_STAFF], "order.updated", order=order_render(order))
 
 
 def food_updated(food: Food) -> None:
@@ -43,8 +44,16 @@ def food_updated(food: Food) -> None:
 
 
 def table_reset(table_id) -> None:
-    send_event([table_group(table_id), GROUP_KITCHEN], "table.reset", table_id=str(table_id))
+    send_event([table_group(table_id), GROUP_KITCHEN, GROUP_STAFF], "table.reset", table_id=str(table_id))
 
 
-def staff_called(table: Table, message: str) -> None:
-    send_event([GROUP_KITCHEN], "staff.called", table=TableSerializer(table).data, message=message)
+def cart_updated(cart: Cart) -> None:
+    send_event([table_group(cart.table_id)], "cart.updated", cart=CartSerializer(cart).data)
+
+
+def table_opened(table: Table) -> None:
+    send_event([table_group(table.pk), GROUP_KITCHEN, GROUP_STAFF], "table.opened", table=TableSerializer(table).data)
+
+
+def table_closed(table: Table) -> None:
+    send_event([table_group(table.pk), GROUP_KITCHEN, GROUP_STAFF], "table.closed", table=TableSerializer(table).data)

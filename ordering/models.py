@@ -21,6 +21,26 @@ class KitchenStatus(models.TextChoices):
     SERVED = "served", "서빙완료"
 
 
+class Station(models.TextChoices):
+    KITCHEN = "kitchen", "주방"
+    BAR = "bar", "바"
+
+
+def station_for(category: str) -> str:
+    """A new food's station when staff name none: drinks are poured at the bar, the rest cooked."""
+    return Station.BAR if category == Category.DRINKS else Station.KITCHEN
+
+
+def kitchen_status_of(statuses) -> str:
+    """An order's (or a station's) status from its lines' (CONTRACT.md section 3)."""
+    statuses = set(statuses)
+    if statuses == {KitchenStatus.SERVED}:
+        return KitchenStatus.SERVED
+    if statuses <= {KitchenStatus.QUEUED}:
+        return KitchenStatus.QUEUED
+    return KitchenStatus.COOKING
+
+
 class Food(models.Model):
     name = models.CharField("이름", max_length=100)
     price = models.PositiveIntegerField("가격(원)")
@@ -30,7 +50,10 @@ class Food(models.Model):
     sold_out = models.BooleanField("품절", default=False)
     stock = models.PositiveIntegerField("남은 수량", null=True, blank=True, help_text="비우면 수량을 세지 않습니다.")
     display_order = models.PositiveIntegerField("표시 순서", default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    station = models.CharField(
+        "준비하는 곳", max_length=10, choices=Station.choices, blank=True, help_text="비우면 분류에 따라 정합니다."
+    )
+    updated_at = models.DateTimeField("수정 시각", auto_now=True)
 
     class Meta:
         ordering = ["category", "display_order", "id"]
@@ -39,11 +62,17 @@ class Food(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        if not self.station:
+            self.station = station_for(self.category)
+        super().save(*args, **kwargs)
+
 
 class Table(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField("테이블명", max_length=50, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField("만든 시각", auto_now_add=True)
+    is_open = models.BooleanField("영업 중", default=True)
 
     class Meta:
         ordering = ["name"]
@@ -56,23 +85,25 @@ class Table(models.Model):
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_number = models.CharField("주문번호", max_length=22, unique=True)
-    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="orders")
-    status = models.CharField(max_length=12, choices=OrderStatus.choices, default=OrderStatus.COMPLETED)
-    kitchen_status = models.CharField(max_length=10, choices=KitchenStatus.choices, default=KitchenStatus.QUEUED)
+    table = models.ForeignKey(Table, on_delete=models.PROTECT, related_name="orders", verbose_name="테이블")
+    status = models.CharField("상태", max_length=12, choices=OrderStatus.choices, default=OrderStatus.COMPLETED)
+    kitchen_status = models.CharField(
+        "조리 상태", max_length=10, choices=KitchenStatus.choices, default=KitchenStatus.QUEUED
+    )
     payer_name = models.CharField("입금자명", max_length=20, blank=True, default="")
     total_amount = models.PositiveIntegerField("합계(원)")
     refunded_amount = models.PositiveIntegerField("환불액(원)", default=0)
-    order_date = models.DateTimeField(auto_now_add=True, db_index=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    archived_at = models.DateTimeField(null=True, blank=True, help_text="테이블 초기화로 탭에서 빠진 시각")
+    order_date = models.DateTimeField("주문 시각", auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField("결제 시각", null=True, blank=True)
+    expires_at = models.DateTimeField("만료 시각", null=True, blank=True)
+    archived_at = models.DateTimeField("정리 시각", null=True, blank=True, help_text="테이블 초기화로 탭에서 빠진 시각")
     # "<payer_name>:<total_amount>" while the pre-order awaits payment, else NULL. Unique, so that two
     # pending pre-orders never share a payer name and amount and every deposit has one match.
     pending_match_key = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
     # Discord outbox: claimed by a conditional UPDATE (lease), marked after a successful send.
-    discord_notified = models.BooleanField(default=False)
-    discord_attempts = models.PositiveSmallIntegerField(default=0)
-    discord_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    discord_notified = models.BooleanField("디스코드 알림 보냄", default=False)
+    discord_attempts = models.PositiveSmallIntegerField("디스코드 시도 횟수", default=0)
+    discord_next_attempt_at = models.DateTimeField("디스코드 다음 시도", null=True, blank=True)
 
     class Meta:
         ordering = ["-order_date"]
@@ -86,6 +117,8 @@ class Order(models.Model):
             models.Index(fields=["status", "payer_name", "total_amount"], name="order_pending_match_idx"),
             # expiry sweep
             models.Index(fields=["status", "expires_at"], name="order_expiry_idx"),
+            # the night report: completed orders by payment time
+            models.Index(fields=["status", "paid_at"], name="order_paid_idx"),
             # Discord outbox
             models.Index(
                 fields=["discord_notified", "status", "discord_next_attempt_at"],
@@ -115,15 +148,24 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    food = models.ForeignKey(Food, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name="주문")
+    food = models.ForeignKey(Food, on_delete=models.PROTECT, related_name="+", verbose_name="메뉴")
     # Frozen at order time: later menu edits never alter an order.
-    food_name = models.CharField(max_length=100)
-    unit_price = models.PositiveIntegerField()
-    quantity = models.PositiveSmallIntegerField()
+    food_name = models.CharField("메뉴명", max_length=100)
+    unit_price = models.PositiveIntegerField("단가(원)")
+    quantity = models.PositiveSmallIntegerField("수량")
+    # Kept per line: a ticket with food and drinks is cooked in the kitchen and poured at the bar, each
+    # screen moving its own lines; the order's kitchen_status follows from them (kitchen_status_of).
+    station = models.CharField("준비하는 곳", max_length=10, choices=Station.choices, default=Station.KITCHEN)
+    kitchen_status = models.CharField(
+        "조리 상태", max_length=10, choices=KitchenStatus.choices, default=KitchenStatus.QUEUED
+    )
+    started_at = models.DateTimeField("조리 시작 시각", null=True, blank=True)
+    served_at = models.DateTimeField("서빙 시각", null=True, blank=True)  # cleared by a recall
 
     class Meta:
         ordering = ["id"]
+        verbose_name = verbose_name_plural = "주문 항목"
         constraints = [models.UniqueConstraint(fields=["order", "food"], name="orderitem_one_line_per_food")]
 
     def __str__(self) -> str:
@@ -137,14 +179,16 @@ class OrderItem(models.Model):
 class Refund(models.Model):
     """A refunded quantity of one order line; written by payments.services.order_refund."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
-    food = models.ForeignKey(Food, on_delete=models.PROTECT, related_name="+")
-    food_name = models.CharField(max_length=100)
-    unit_price = models.PositiveIntegerField()
-    quantity = models.PositiveSmallIntegerField()
-    amount = models.PositiveIntegerField()
-    reason = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds", verbose_name="주문")
+    food = models.ForeignKey(Food, on_delete=models.PROTECT, related_name="+", verbose_name="메뉴")
+    food_name = models.CharField("메뉴명", max_length=100)
+    unit_price = models.PositiveIntegerField("단가(원)")
+    quantity = models.PositiveSmallIntegerField("수량")
+    amount = models.PositiveIntegerField("환불액(원)")
+    # The refunded line's station: the night report splits refunds by station without a join per refund.
+    station = models.CharField("준비하는 곳", max_length=10, choices=Station.choices, default=Station.KITCHEN)
+    reason = models.CharField("사유", max_length=200, blank=True, default="")
+    created_at = models.DateTimeField("환불 시각", auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
@@ -152,3 +196,19 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.food_name} x{self.quantity} (-{self.amount}원)"
+
+
+class Cart(models.Model):
+    """The table's one shared cart (CONTRACT.md section 10): every phone of the table edits it, each write
+    naming the version it saw, so two phones never overwrite each other unknowingly."""
+
+    table = models.OneToOneField(Table, on_delete=models.CASCADE, primary_key=True, related_name="cart")
+    items = models.JSONField("담은 메뉴", default=list)  # [{"food_id", "quantity"}] in the order added
+    version = models.PositiveIntegerField("버전", default=0)
+    updated_at = models.DateTimeField("수정 시각", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "장바구니"
+
+    def __str__(self) -> str:
+        return f"{self.table} v{self.version}"

@@ -53,3 +53,12 @@ EVENT_ID = OpenApiParameter(
     OpenApiParameter.PATH,
     description="a PaymentEvent id",
 )
+CALL_ID = OpenApiParameter(
+    "call_id",
+    {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID},
+    OpenApiParameter.PATH,
+    description="a StaffCall id",
+)
+FORCE = OpenApiParameter(
+    "force", bool, required=False, description="reset even while a paid ticket is not served (open_tickets)"
+)

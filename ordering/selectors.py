@@ -3,10 +3,11 @@
 import logging
 import uuid
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from ordering.errors import NotFound
-from ordering.models import Food, KitchenStatus, Order, OrderStatus, Table
+from ordering.models import Cart, Food, KitchenStatus, Order, OrderItem, OrderStatus, Table
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,16 @@ def table_get(*, table_id) -> Table:
 
 
 def table_for_order(*, table_id) -> Table:
-    """The table an order is for (without `total_spent`); read inside the order's transaction."""
+    """The table an order is for (without `total_spent`); read inside the order's transaction.
+
+    With TABLE_OPENING=required its row is locked, so a close of the table and an order for it never cross
+    (the order would land on a tab that was just archived). Only then: otherwise a table's orders never wait
+    for each other.
+    """
     pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    tables = Table.objects.select_for_update() if settings.TABLE_OPENING_REQUIRED else Table.objects
     try:
-        return Table.objects.get(pk=pk)
+        return tables.get(pk=pk)
     except Table.DoesNotExist:
         raise table_not_found() from None
 
@@ -144,11 +151,30 @@ def order_history(*, table_id=None, limit: int = 50, offset: int = 0) -> tuple[l
     return page, count, spent
 
 
-def kitchen_open_orders() -> list[Order]:
-    """Open tickets: paid or direct, not served, not archived; oldest ticket (by payment) first."""
-    orders = Order.objects.filter(
-        status=OrderStatus.COMPLETED,
-        kitchen_status__in=[KitchenStatus.QUEUED, KitchenStatus.COOKING],
-        archived_at__isnull=True,
-    ).order_by("paid_at", "id")
-    return list(with_lines(orders))
+UNSERVED = [KitchenStatus.QUEUED, KitchenStatus.COOKING]
+
+
+def open_tickets() -> QuerySet[Order]:
+    """Paid or direct orders not yet served, on a current tab."""
+    return Order.objects.filter(status=OrderStatus.COMPLETED, kitchen_status__in=UNSERVED, archived_at__isnull=True)
+
+
+def table_open_tickets(*, table_id) -> int:
+    return open_tickets().filter(table_id=table_id).count()
+
+
+def kitchen_open_orders(*, station: str | None = None) -> list[Order]:
+    """Open tickets, oldest ticket (by payment) first; with `station`, those with an unserved line of it."""
+    orders = open_tickets()
+    if station:
+        lines = OrderItem.objects.filter(order=OuterRef("pk"), station=station, kitchen_status__in=UNSERVED)
+        orders = orders.filter(Exists(lines))
+    return list(with_lines(orders.order_by("paid_at", "id")))
+
+
+# --- carts ------------------------------------------------------------------------------------------
+
+
+def cart_of(*, table_id) -> Cart:
+    """The table's cart; an empty one at version 0 (not stored) when nobody has added anything yet."""
+    return Cart.objects.filter(table_id=table_id).first() or Cart(table_id=table_id)

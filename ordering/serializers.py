@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from ordering.models import Category, Food, KitchenStatus, Order, OrderItem, Refund, Table
+from ordering.models import Cart, Category, Food, KitchenStatus, Order, OrderItem, Refund, Station, Table
 
 MAX_ORDER_LINES = 50
 MAX_QUANTITY = 99
@@ -59,7 +59,7 @@ class StrictBooleanField(serializers.BooleanField):
 class FoodSerializer(serializers.ModelSerializer):
     class Meta:
         model = Food
-        fields = ["id", "name", "price", "category", "description", "image", "sold_out", "stock"]
+        fields = ["id", "name", "price", "category", "description", "image", "sold_out", "stock", "station"]
 
 
 class TableSerializer(serializers.ModelSerializer):
@@ -67,7 +67,7 @@ class TableSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Table
-        fields = ["id", "name", "created_at", "total_spent"]
+        fields = ["id", "name", "created_at", "total_spent", "is_open"]
 
     def get_total_spent(self, table) -> int:
         return int(getattr(table, "total_spent", 0) or 0)
@@ -85,7 +85,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderItem
-        fields = ["food", "quantity", "total_price"]
+        fields = ["food", "quantity", "total_price", "station", "kitchen_status"]
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -134,6 +134,14 @@ def order_render(order: Order) -> dict:
     return _ORDER_RENDERER.to_representation(order)
 
 
+class CartSerializer(serializers.ModelSerializer):
+    items = serializers.ListField(child=serializers.DictField(child=serializers.IntegerField()))
+
+    class Meta:
+        model = Cart
+        fields = ["items", "version", "updated_at"]
+
+
 # --- input ------------------------------------------------------------------------------------------
 
 
@@ -145,12 +153,18 @@ class OrderLineInSerializer(serializers.Serializer):
 class OrderLinesField(serializers.ListField):
     child = OrderLineInSerializer()
 
-    def __init__(self, **kwargs):
-        super().__init__(min_length=1, max_length=MAX_ORDER_LINES, allow_empty=False, **kwargs)
+    def __init__(self, *, allow_empty: bool = False, **kwargs):
+        # A cart may be empty; an order may not. Both count lines as sent, before merging.
+        super().__init__(
+            min_length=0 if allow_empty else 1, max_length=MAX_ORDER_LINES, allow_empty=allow_empty, **kwargs
+        )
 
     def to_internal_value(self, data):
+        # Lines are counted as sent (CONTRACT.md section 4): the length validators would see the merged dict.
+        if isinstance(data, list) and len(data) > MAX_ORDER_LINES:
+            self.fail("max_length", max_length=MAX_ORDER_LINES)
         merged = lines_merged(super().to_internal_value(data))
-        if max(merged.values()) > MAX_QUANTITY:
+        if merged and max(merged.values()) > MAX_QUANTITY:
             raise serializers.ValidationError(f"한 메뉴는 최대 {MAX_QUANTITY}개까지 주문할 수 있습니다.")
         return merged
 
@@ -166,16 +180,23 @@ def lines_merged(lines: list[dict]) -> dict[int, int]:
 class OrderInSerializer(serializers.Serializer):
     table_id = StrictUUIDField()
     items = OrderLinesField()
+    cart_version = StrictIntegerField(required=False, min_value=0, max_value=MAX_DB_ID, help_text="empties that cart")
+
+
+class CartInSerializer(serializers.Serializer):
+    items = OrderLinesField(allow_empty=True)
+    version = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
 
 
 class FoodPatchSerializer(serializers.Serializer):
     sold_out = StrictBooleanField(required=False)
     stock = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
     price = StrictIntegerField(required=False, min_value=0, max_value=10_000_000)
+    station = serializers.ChoiceField(choices=Station.choices, required=False)
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("sold_out, stock, price 중 하나 이상을 보내 주세요.")
+            raise serializers.ValidationError("sold_out, stock, price, station 중 하나 이상을 보내 주세요.")
         return attrs
 
 
@@ -185,6 +206,11 @@ class TableCreateSerializer(serializers.Serializer):
 
 class KitchenStatusInSerializer(serializers.Serializer):
     kitchen_status = serializers.ChoiceField(choices=KitchenStatus.choices)
+    station = serializers.ChoiceField(choices=Station.choices, required=False, help_text="only this station's lines")
+
+
+class StationQuerySerializer(serializers.Serializer):
+    station = serializers.ChoiceField(choices=Station.choices, required=False)
 
 
 class CategoryQuerySerializer(serializers.Serializer):

@@ -4,15 +4,18 @@ import logging
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import audit
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
-from ordering.models import Food, Order, OrderItem, OrderStatus, Table
+from ordering.models import Cart, Food, Order, OrderItem, OrderStatus, Table
 from ordering.selectors import food_get, table_get
+from ordering.serializers import CartSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +113,13 @@ def order_create_locked(
 
     Shared by direct orders and pre-orders, so both obey one set of stock and price rules.
     With `expected_total`, a client total that differs from the server's fails with amount_mismatch.
+    With TABLE_OPENING=required, a closed table takes no order (its row is locked by table_for_order, so
+    an order and a close of its table never cross).
     """
+    if settings.TABLE_OPENING_REQUIRED and not table.is_open:
+        raise Conflict(
+            "아직 주문을 받지 않는 테이블입니다. 직원이 테이블을 열면 주문할 수 있어요.", code="table_closed"
+        )
     foods = stock_reserve(quantities=quantities)
     total = sum(foods[food_id].price * quantity for food_id, quantity in quantities.items())
     if expected_total is not None and expected_total != total:
@@ -136,6 +145,7 @@ def order_create_locked(
             food_name=foods[food_id].name,
             unit_price=foods[food_id].price,
             quantity=quantity,
+            station=foods[food_id].station,
         )
         for food_id, quantity in sorted(quantities.items())
     ]
@@ -144,12 +154,15 @@ def order_create_locked(
     return order
 
 
-def order_place(*, table_id, quantities: dict[int, int]) -> Order:
-    """A direct order: completed at once, a ticket for the kitchen."""
+def order_place(*, table_id, quantities: dict[int, int], cart_version: int | None = None) -> Order:
+    """A direct order: completed at once, a ticket for the kitchen. With `cart_version`, placed from the
+    table's cart, which it empties."""
     with transaction.atomic():
         table = selectors.table_for_order(table_id=table_id)
         order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
         events.order_created(order)
+        if cart_version is not None:
+            cart_ordered(table=table, version=cart_version)
     logger.info(
         "order created",
         extra={
@@ -168,8 +181,10 @@ UNSET = object()
 
 
 @transaction.atomic
-def food_update(*, food_id, sold_out: bool | None = None, stock=UNSET, price: int | None = None) -> Food:
-    """Staff edit of sold-out, stock or price; pushed to every open tab."""
+def food_update(
+    *, food_id, sold_out: bool | None = None, stock=UNSET, price: int | None = None, station=None, by=None
+) -> Food:
+    """Staff edit of sold-out, stock, price or station; pushed to every open tab."""
     food = food_get(food_id=food_id)
     food = Food.objects.select_for_update().get(pk=food.pk)
     if stock is not UNSET:
@@ -184,7 +199,13 @@ def food_update(*, food_id, sold_out: bool | None = None, stock=UNSET, price: in
         food.sold_out = sold_out
     if price is not None:
         food.price = price  # past orders keep their frozen unit prices
+    if station is not None:
+        food.station = station  # lines already ordered stay where they were sent
     food.save()
+    changes = {"sold_out": sold_out, "price": price, "station": station}
+    if stock is not UNSET:
+        changes["stock"] = stock
+    audit.record(by, "food_update", food.name, food_id=food.pk, **{k: v for k, v in changes.items() if v is not None})
     food_changed(food)
     return food
 
@@ -196,28 +217,128 @@ def _table_name_new() -> str:
     return "T-" + _random_chars(5)
 
 
-def table_create(*, name: str | None = None) -> Table:
+def table_create(*, name: str | None = None, by=None) -> Table:
+    """A new table; with TABLE_OPENING=required it starts closed until staff open it."""
     try:
         with transaction.atomic():
-            table = Table.objects.create(name=name or _table_name_new())
+            table = Table.objects.create(name=name or _table_name_new(), is_open=not settings.TABLE_OPENING_REQUIRED)
+            audit.record(by, "table_create", table.name, table_id=str(table.pk))
     except IntegrityError:  # the unique name decides, even between racing requests
         raise Conflict("같은 이름의 테이블이 이미 있습니다.", code="table_name_taken") from None
     table.total_spent = 0
     return table
 
 
-@transaction.atomic
-def table_orders_reset(*, table_id) -> int:
-    """Archive the table's tab: its orders leave the tab and stay in history.
-
-    Pending pre-orders stay on the tab: a deposit may still arrive for them, and a paid order must
-    reach the kitchen board (which leaves archived orders out).
-    """
+def _table_locked(table_id) -> Table:
     table = table_get(table_id=table_id)
+    return Table.objects.select_for_update().get(pk=table.pk)
+
+
+def _tab_archive(table: Table, *, force: bool) -> int:
+    """Archive the table's tab (see table_orders_reset); refused while a paid ticket is not served."""
+    unserved = selectors.table_open_tickets(table_id=table.pk)
+    if unserved and not force:
+        raise Conflict(
+            f"아직 서빙하지 않은 주문이 {unserved}건 있습니다. 그래도 초기화하려면 강제로 진행해 주세요.",
+            code="open_tickets",
+            count=unserved,
+        )
     archived = (
         Order.objects.filter(table_id=table.pk, archived_at__isnull=True)
         .exclude(status=OrderStatus.PRE_ORDER)
         .update(archived_at=timezone.now())
     )
     events.table_reset(table.pk)
+    cart_clear(table=table)
     return archived
+
+
+@transaction.atomic
+def table_orders_reset(*, table_id, force: bool = False, by=None) -> int:
+    """Archive the table's tab: its orders leave the tab and stay in history.
+
+    Pending pre-orders stay on the tab: a deposit may still arrive for them, and a paid order must
+    reach the kitchen board (which leaves archived orders out). Refused (open_tickets) while a paid ticket
+    is not served, unless `force`: food still cooking would vanish from the boards.
+    """
+    table = _table_locked(table_id)
+    archived = _tab_archive(table, force=force)
+    audit.record(by, "table_reset", table.name, table_id=str(table.pk), archived=archived, force=force)
+    return archived
+
+
+@transaction.atomic
+def table_open(*, table_id, by=None) -> Table:
+    """Start the table's session; phones waiting on its closed page turn into the menu (table.opened)."""
+    table = _table_locked(table_id)
+    table.total_spent = selectors.table_total_spent(table_id=table.pk)
+    if not table.is_open:  # opening an open table changes nothing and tells nobody
+        table.is_open = True
+        table.save(update_fields=["is_open"])
+        audit.record(by, "table_open", table.name, table_id=str(table.pk))
+        events.table_opened(table)
+    return table
+
+
+@transaction.atomic
+def table_close(*, table_id, force: bool = False, by=None) -> Table:
+    """End the table's session: its tab is archived as by a reset (same refusal), and it takes no orders
+    while TABLE_OPENING=required."""
+    table = _table_locked(table_id)
+    archived = _tab_archive(table, force=force)
+    if table.is_open:
+        table.is_open = False
+        table.save(update_fields=["is_open"])
+    audit.record(by, "table_close", table.name, table_id=str(table.pk), archived=archived, force=force)
+    table.total_spent = selectors.table_total_spent(table_id=table.pk)
+    events.table_closed(table)
+    return table
+
+
+# --- carts ------------------------------------------------------------------------------------------
+
+
+def _cart_locked(table: Table) -> Cart:
+    Cart.objects.get_or_create(table=table)  # a first write creates it; the unique table decides races
+    return Cart.objects.select_for_update().get(table=table)
+
+
+def _cart_save(cart: Cart, items: list[dict]) -> Cart:
+    cart.items, cart.version, cart.updated_at = items, cart.version + 1, timezone.now()
+    cart.save()
+    events.cart_updated(cart)
+    return cart
+
+
+def cart_put(*, table_id, quantities: dict[int, int], version: int) -> Cart:
+    """Replace the table's cart, if `version` is still its latest (else cart_changed with the current cart).
+
+    Foods must exist; a sold-out one may stay in a cart (it is refused only when ordered).
+    """
+    with transaction.atomic():
+        table = selectors.table_for_order(table_id=table_id)
+        missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
+        if missing:
+            raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)
+        cart = _cart_locked(table)
+        if cart.version != version:
+            raise Conflict(
+                "다른 휴대폰에서 장바구니가 바뀌었습니다. 새 장바구니를 확인해 주세요.",
+                code="cart_changed",
+                cart=CartSerializer(cart).data,
+            )
+        return _cart_save(cart, [{"food_id": f, "quantity": q} for f, q in quantities.items()])
+
+
+def cart_ordered(*, table: Table, version: int) -> None:
+    """An order placed from the cart at `version` empties it; a cart changed since keeps the newer items."""
+    cart = Cart.objects.select_for_update().filter(table=table).first()
+    if cart is not None and cart.version == version and cart.items:
+        _cart_save(cart, [])
+
+
+def cart_clear(*, table: Table) -> None:
+    """A reset or close: the next guests start with an empty cart."""
+    cart = Cart.objects.select_for_update().filter(table=table).first()
+    if cart is not None and cart.items:
+        _cart_save(cart, [])

@@ -10,6 +10,9 @@ urlpatterns = [
     path("tables/<str:table_id>/", apis.TableDetailApi.as_view(), name="table-detail"),
     path("tables/<str:table_id>/orders/", apis.TableOrdersApi.as_view(), name="table-orders"),
     path("tables/<str:table_id>/orders/reset/", apis.TableResetApi.as_view(), name="table-reset"),
+    path("tables/<str:table_id>/cart/", apis.TableCartApi.as_view(), name="table-cart"),
+    path("tables/<str:table_id>/open/", apis.TableOpenApi.as_view(), name="table-open"),
+    path("tables/<str:table_id>/close/", apis.TableCloseApi.as_view(), name="table-close"),
     path("orders/", apis.OrderCreateApi.as_view(), name="order-create"),
     path("orders/history/", apis.OrderHistoryApi.as_view(), name="order-history"),
 ]

@@ -1,16 +1,18 @@
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import IdempotentWrites
 from ordering import selectors
 from ordering.errors import DomainError
 from ordering.schema import EVENT_ID, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
 from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
-from payments import payaction, services
+from payments import payaction, reports, services
 from payments.models import PaymentEvent
 from payments.serializers import (
     OutcomeQuerySerializer,
@@ -45,6 +47,7 @@ class PreOrderCreateApi(APIView):
             payer_name=data.validated_data["payer_name"],
             total_amount=data.validated_data["total_amount"],
             quantities=data.validated_data["items"],
+            cart_version=data.validated_data.get("cart_version"),
         )
         body = {
             "order_id": order.pk,
@@ -53,6 +56,9 @@ class PreOrderCreateApi(APIView):
             "message": PRE_ORDER_MESSAGE,
             "total_amount": order.total_amount,
             "expires_at": order.expires_at,
+            # The account in words too: a guest without the Toss app transfers by hand.
+            "bank_name": settings.BANK_NAME,
+            "bank_account_no": settings.BANK_ACCOUNT_NO,
         }
         return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -116,7 +122,7 @@ class PaymentWebhookApi(APIView):
         return Response({"status": "success"})
 
 
-class ConfirmPaymentApi(APIView):
+class ConfirmPaymentApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="orders_confirm_payment",
         parameters=[ORDER_ID],
@@ -124,10 +130,10 @@ class ConfirmPaymentApi(APIView):
         responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
     )
     def post(self, request, order_id):
-        return Response(order_render(services.order_confirm_payment(order_id=order_id)))
+        return Response(order_render(services.order_confirm_payment(order_id=order_id, by=request.user)))
 
 
-class RefundCreateApi(APIView):
+class RefundCreateApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="orders_refunds_create",
         parameters=[ORDER_ID],
@@ -142,6 +148,7 @@ class RefundCreateApi(APIView):
             order_id=order_id,
             quantities=data.validated_data["items"],
             reason=data.validated_data["reason"].strip(),
+            by=request.user,
         )
         return Response(order_render(order), status=status.HTTP_201_CREATED)
 
@@ -161,7 +168,7 @@ class PaymentListApi(APIView):
         return Response(PaymentEventSerializer(events.order_by("-received_at", "-id")[:500], many=True).data)
 
 
-class PaymentMatchApi(APIView):
+class PaymentMatchApi(IdempotentWrites, APIView):
     @extend_schema(
         operation_id="payments_match",
         parameters=[EVENT_ID],
@@ -171,5 +178,53 @@ class PaymentMatchApi(APIView):
     def post(self, request, event_id):
         data = PaymentMatchInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.payment_event_match(event_id=event_id, order_id=data.validated_data["order_id"])
+        order = services.payment_event_match(
+            event_id=event_id, order_id=data.validated_data["order_id"], by=request.user
+        )
         return Response(order_render(order))
+
+
+def _report_day(request):
+    text = request.query_params.get("date")
+    if text is None:
+        return None
+    try:
+        return reports.parse_day(text)
+    except ValueError:
+        raise DomainError("날짜는 YYYY-MM-DD 형식으로 보내 주세요.", code="invalid_date") from None
+
+
+REPORT_DATE = OpenApiParameter(
+    "date", str, required=False, description="business day YYYY-MM-DD; default: the current one"
+)
+
+
+class NightReportApi(APIView):
+    @extend_schema(
+        operation_id="reports_night",
+        parameters=[REPORT_DATE],
+        responses={
+            200: OpenApiResponse(description="the night report (CONTRACT.md section 9)"),
+            **error_responses(400, 401, 403),
+        },
+        description="A business day's sales, refunds, ticket times, sales by hour, top items, stations and "
+        "payments, summed from the completed orders paid within it.",
+    )
+    def get(self, request):
+        return Response(reports.night_report(_report_day(request)))
+
+
+class NightReportCsvApi(APIView):
+    @extend_schema(
+        operation_id="reports_night_csv",
+        parameters=[REPORT_DATE],
+        responses={
+            (200, "text/csv"): OpenApiResponse(description="one row per order line, UTF-8 with a BOM"),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request):
+        day = _report_day(request) or reports.business_day()
+        response = HttpResponse(reports.night_csv(day), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="night-{day.isoformat()}.csv"'
+        return response

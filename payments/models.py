@@ -3,6 +3,20 @@ from django.db import models
 from ordering.models import Order
 
 
+class ExactCharField(models.CharField):
+    """A CharField compared exactly (case- and accent-sensitive) on every database.
+
+    SQLite compares bytes already; MariaDB's default utf8mb4_general_ci would make trace ids "Ab1" and "aB1"
+    one delivery. The column type per vendor is Django's documented hook (Field.db_type); unlike a RunSQL in a
+    migration, it lives in the field, so a later AlterField cannot drop the collation.
+    """
+
+    def db_type(self, connection):
+        if connection.vendor == "mysql":
+            return f"{super().db_type(connection)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        return super().db_type(connection)
+
+
 class PaymentEvent(models.Model):
     """Every PayAction delivery, as received, with what we made of it."""
 
@@ -20,7 +34,7 @@ class PaymentEvent(models.Model):
         NEEDS_REFUND = "needs_refund", "환불 필요"
         IGNORED = "ignored", "무시"
 
-    trace_id = models.CharField(max_length=128, unique=True)
+    trace_id = ExactCharField(max_length=128, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     transaction_name = models.CharField(max_length=100, blank=True, default="")
     amount = models.BigIntegerField(null=True, blank=True)

@@ -8,6 +8,7 @@ class PreOrderInSerializer(serializers.Serializer):
     payer_name = StrictCharField(min_length=1, max_length=20, trim_whitespace=True)
     total_amount = StrictIntegerField(min_value=0)
     items = OrderLinesField()
+    cart_version = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1, help_text="empties that cart")
 
 
 class PreOrderOutSerializer(serializers.Serializer):
@@ -17,6 +18,8 @@ class PreOrderOutSerializer(serializers.Serializer):
     message = serializers.CharField()
     total_amount = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
+    bank_name = serializers.CharField()
+    bank_account_no = serializers.CharField()
 
 
 class PaymentStatusSerializer(serializers.Serializer):

@@ -5,9 +5,8 @@ under row locks, or is kept for staff; a delivery is processed once (unique trac
 """
 
 import hashlib
-import json
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -16,12 +15,13 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core import outbox
+from core import audit, outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
 from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_for_order, with_lines
-from ordering.services import order_create_locked, stock_release, stock_reserve
+from ordering.services import cart_ordered, order_create_locked, stock_release, stock_reserve
+from payments import events as payment_events
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
 
@@ -45,8 +45,20 @@ def _match_key(payer_name: str, amount: int) -> str:
 # --- pre-orders -------------------------------------------------------------------------------------
 
 
-def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities: dict[int, int]) -> Order:
-    """A pay-first order: stock reserved now, completed by the deposit, released if never paid."""
+def pre_order_create(
+    *, table_id, payer_name: str, total_amount: int, quantities: dict[int, int], cart_version: int | None = None
+) -> Order:
+    """A pay-first order: stock reserved now, completed by the deposit, released if never paid.
+
+    In production (DEBUG off) refused while BANK_ACCOUNT_NO is unset: a guest would be sent to pay with a
+    transfer link that names no account.
+    """
+    if not settings.DEBUG and not settings.BANK_ACCOUNT_NO:
+        raise DomainError(
+            "선결제 계좌가 설정되지 않아 지금은 선결제를 받을 수 없습니다. 직원에게 문의해 주세요.",
+            code="bank_account_not_configured",
+            status=503,
+        )
     now = timezone.now()
     with transaction.atomic():
         table = table_for_order(table_id=table_id)
@@ -67,6 +79,8 @@ def pre_order_create(*, table_id, payer_name: str, total_amount: int, quantities
         if settings.PAYACTION_API_KEY:
             PayActionRegistration.objects.create(order=order)
         events.order_created(order)
+        if cart_version is not None:
+            cart_ordered(table=table, version=cart_version)
     return order
 
 
@@ -133,20 +147,26 @@ class WebhookBodyUnreadable(DomainError):
     detail = "웹훅 본문을 읽을 수 없습니다."
 
 
+# What both databases store (MariaDB DATETIME: years 1000 to 9999), a day inside so any offset still fits.
+EARLIEST_DATE = datetime(1000, 1, 2, tzinfo=UTC)
+LATEST_DATE = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def parse_payaction_date(value) -> datetime | None:
-    """Lenient: with or without offset, 'T' or a space, fractions; no offset means Asia/Seoul."""
+    """Lenient: with or without offset, 'T' or a space, fractions; no offset means Asia/Seoul.
+
+    None for anything else, an impossible date (month 13, 2026-02-30) or one out of range (year 0, 99999)."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace(" ", "T", 1).replace("Z", "+00:00")
     try:
         parsed = parse_datetime(text) or datetime.fromisoformat(text)
-    except ValueError:
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+        in_range = EARLIEST_DATE <= parsed.astimezone(UTC) <= LATEST_DATE
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 in Seoul is year 0 in UTC
         return None
-    if parsed is None:
-        return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
-    return parsed
+    return parsed if in_range else None
 
 
 MAX_AMOUNT = 10**12  # won; anything larger is not a payment of ours, and would not fit the column
@@ -158,19 +178,28 @@ def _int_amount(value) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # isdecimal, not isdigit: int() refuses "²"; the length keeps int() under its digit limit
+    if isinstance(value, str) and value.strip().removeprefix("-").isdecimal() and len(value.strip()) <= 20:
         value = int(value.strip())
     if isinstance(value, int) and -MAX_AMOUNT <= value <= MAX_AMOUNT:
         return value
     return None
 
 
+def _readable(value) -> str:
+    """A text field as the databases hold it: lone surrogates become U+FFFD; a whole number, its digits."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEvent:
     """Store and process one PayAction delivery. A replay of a trace id changes nothing."""
-    trace_id = (trace_id or "").strip()[:128] or "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    # Stripped again after the cut: MariaDB's utf8mb4_bin ignores trailing spaces when comparing.
+    trace_id = (trace_id or "").strip()[:128].strip() or "sha256:" + hashlib.sha256(raw_body).hexdigest()
     try:
-        body = json.loads(raw_body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        text, body = payaction.delivery_read(raw_body)
+    except ValueError:
         raise WebhookBodyUnreadable() from None
     if not isinstance(body, dict):
         raise WebhookBodyUnreadable("웹훅 본문은 JSON 객체여야 합니다.")
@@ -179,7 +208,7 @@ def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEve
         return existing
     try:
         with transaction.atomic():
-            return _payment_event_process(trace_id=trace_id, body=body)
+            return _payment_event_process(trace_id=trace_id, body=body, raw=payaction.delivery_stored(text, body))
     except IntegrityError:
         # A racing delivery of the same trace id won the insert and did the work.
         existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
@@ -188,20 +217,21 @@ def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEve
         return existing
 
 
-def _payment_event_process(*, trace_id: str, body: dict) -> PaymentEvent:
+def _payment_event_process(*, trace_id: str, body: dict, raw: dict) -> PaymentEvent:
     # The event row goes in first: its unique trace id serialises racing deliveries of one payment.
     event = PaymentEvent.objects.create(
-        trace_id=trace_id, kind=PaymentEvent.Kind.UNKNOWN, outcome=Outcome.IGNORED, raw=body
+        trace_id=trace_id, kind=PaymentEvent.Kind.UNKNOWN, outcome=Outcome.IGNORED, raw=raw
     )
     now = timezone.now()
     if "order_number" in body and "transaction_type" not in body:
         event.kind = PaymentEvent.Kind.MATCH
-        event.order_number = str(body.get("order_number") or "")[:40]
+        event.order_number = _readable(body.get("order_number"))[:40]
         event.transaction_at = parse_payaction_date(body.get("processing_date"))
         if body.get("order_status") == "매칭완료":
             _match_notice(event, now=now)
     elif body.get("transaction_type") in ("deposited", "withdrawn"):
-        event.transaction_name = str(body.get("transaction_name") or "")[:100]
+        name = body.get("transaction_name")
+        event.transaction_name = _readable(name)[:100]
         event.amount = _int_amount(body.get("amount"))
         event.transaction_at = parse_payaction_date(body.get("transaction_date")) or parse_payaction_date(
             body.get("processing_date")
@@ -211,8 +241,12 @@ def _payment_event_process(*, trace_id: str, body: dict) -> PaymentEvent:
         else:
             event.kind = PaymentEvent.Kind.DEPOSIT
             if event.amount is not None and event.amount > 0 and event.transaction_name:
-                _deposit(event, now=now)
+                if isinstance(name, str) and _readable(name) != name:
+                    event.outcome = Outcome.UNMATCHED  # a name with a lone surrogate is no one's: staff match it
+                else:
+                    _deposit(event, now=now)
     event.save()
+    payment_events.payment_received(event)
     logger.info(
         "payment event",
         extra={
@@ -287,7 +321,7 @@ def _lock_order(order_id) -> Order:
 
 
 @transaction.atomic
-def order_confirm_payment(*, order_id) -> Order:
+def order_confirm_payment(*, order_id, by=None) -> Order:
     """Staff confirm a pre-order paid (cash, or a deposit that never came through).
 
     An expired one is revived when its stock is still there: the customer paid, the timer ran out.
@@ -297,14 +331,16 @@ def order_confirm_payment(*, order_id) -> Order:
         revived = _revive(order, now=timezone.now())
         if revived is None:
             raise Conflict("만료된 주문의 메뉴가 품절되어 되살릴 수 없습니다. 환불해 주세요.", code="sold_out")
+        audit.record(by, "confirm_payment", order.order_number, order_id=str(order.pk), revived=True)
         return revived
     if order.status != OrderStatus.PRE_ORDER:
         raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pre_order", order_status=order.status)
+    audit.record(by, "confirm_payment", order.order_number, order_id=str(order.pk))
     return _complete(order, now=timezone.now())
 
 
 @transaction.atomic
-def payment_event_match(*, event_id, order_id) -> Order:
+def payment_event_match(*, event_id, order_id, by=None) -> Order:
     """Staff attach an unmatched or ambiguous deposit to a pending pre-order of the same amount."""
     detail = "입금 알림을 찾을 수 없습니다."
     pk = parse_int_id(event_id, code="payment_not_found", detail=detail)
@@ -325,11 +361,12 @@ def payment_event_match(*, event_id, order_id) -> Order:
         )
     order = _complete(order, now=timezone.now())
     PaymentEvent.objects.filter(pk=event.pk).update(outcome=Outcome.MATCHED, order=order, resolved_at=timezone.now())
+    audit.record(by, "payment_match", order.order_number, order_id=str(order.pk), payment_id=event.pk)
     return order
 
 
 @transaction.atomic
-def order_refund(*, order_id, quantities: dict[int, int], reason: str) -> Order:
+def order_refund(*, order_id, quantities: dict[int, int], reason: str, by=None) -> Order:
     """Refund quantities of a paid order's lines (partial or full). Stock is not given back."""
     order = _lock_order(order_id)
     if order.status != OrderStatus.COMPLETED:
@@ -358,8 +395,18 @@ def order_refund(*, order_id, quantities: dict[int, int], reason: str) -> Order:
             quantity=quantity,
             amount=line,
             reason=reason,
+            station=item.station,
         )
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + amount)
+    audit.record(
+        by,
+        "refund",
+        order.order_number,
+        order_id=str(order.pk),
+        amount=amount,
+        reason=reason,
+        quantities={str(food_id): quantity for food_id, quantity in quantities.items()},
+    )
     order = order_get(order_id=order.pk)
     events.order_updated(order)
     logger.info("order refunded", extra={"order_id": str(order.pk), "amount": amount})

@@ -10,6 +10,8 @@ from tests.factories import FoodFactory, StaffFactory, TableFactory
 # Tests drive jobs and rate limits explicitly; the served app runs both on its own.
 settings.BACKGROUND_JOBS = False
 settings.THROTTLE_ENABLED = False
+# Tests run with DEBUG off, where pre-orders need an account to pay to (payments.services.pre_order_create).
+settings.BANK_ACCOUNT_NO = settings.BANK_ACCOUNT_NO or "100-200-300"
 
 
 @pytest.fixture(autouse=True)

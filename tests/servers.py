@@ -54,7 +54,9 @@ class Daphne:
         # quiet: wait for the port only and send no request (a request may itself start background work)
         self.quiet = quiet
         self.port = port or free_port()
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # A production-like process takes pre-orders only with an account to pay to (payments.services).
+        account = os.environ.get("BANK_ACCOUNT_NO") or "100-200-300"
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "BANK_ACCOUNT_NO": account, **(env or {})}
         self.process: subprocess.Popen | None = None
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"daphne-{self.port}.log"
 

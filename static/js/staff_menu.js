@@ -1,9 +1,14 @@
-// /staff/menu/: sold-out switches, stock and price edits (PATCH /api/foods/{id}/), live from /ws/kitchen/.
+// /staff/menu/: sold-out switches, stock, price and station edits (PATCH /api/foods/{id}/), live from
+// /ws/kitchen/. The group headers' counts are recomputed from `foods` after every change.
 import { $, api, connectLive, h, liveIndicator, toast, won } from "./common.js";
 
 const GROUPS = [
   ["menu", "메뉴"],
   ["drinks", "음료"],
+];
+const STATIONS = [
+  ["kitchen", "주방"],
+  ["bar", "바"],
 ];
 const foods = new Map(); // id -> Food
 const busy = new Set();
@@ -119,6 +124,21 @@ function foodRow(food) {
     ),
     h(
       "td",
+      {},
+      h(
+        "select",
+        {
+          name: "station",
+          class: `station-select station-${food.station}`,
+          disabled: busy.has(id),
+          "aria-label": `${food.name} 준비하는 곳`,
+          onchange: (event) => setStation(id, event.target.value),
+        },
+        STATIONS.map(([value, label]) => h("option", { value, selected: food.station === value }, label)),
+      ),
+    ),
+    h(
+      "td",
       { class: "cell-actions" },
       h("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "save" }, disabled: true, onclick: () => save(id) }, "저장"),
     ),
@@ -139,6 +159,27 @@ function replaceRow(food, { force = false, flash = false } = {}) {
   markDirty(food.id);
   if (focused) fresh.querySelector(`[name=${focused}]`)?.focus();
   if (flash) fresh.classList.add("flash");
+  renderCounts();
+}
+
+/** "8개 · 품절 1 · 바 3": from the foods as they are now, so a switch or an event never leaves them stale. */
+function groupCounts(category) {
+  const items = [...foods.values()].filter((food) => food.category === category);
+  const soldOut = items.filter((food) => food.sold_out).length;
+  const parts = [`${items.length}개`];
+  if (soldOut) parts.push(`품절 ${soldOut}`);
+  for (const [station, label] of STATIONS) {
+    const count = items.filter((food) => food.station === station).length;
+    if (count && count !== items.length) parts.push(`${label} ${count}`);
+  }
+  return parts.join(" · ");
+}
+
+function renderCounts() {
+  for (const [category] of GROUPS) {
+    const node = document.querySelector(`[data-counts="${category}"]`);
+    if (node) node.textContent = groupCounts(category);
+  }
 }
 
 function render() {
@@ -146,11 +187,10 @@ function render() {
   box.replaceChildren(
     ...GROUPS.map(([category, label]) => {
       const items = [...foods.values()].filter((food) => food.category === category);
-      const soldOut = items.filter((food) => food.sold_out).length;
       return h(
         "section",
-        { class: "menu-group" },
-        h("h2", {}, label, h("span", { class: "muted small" }, ` ${items.length}개${soldOut ? ` · 품절 ${soldOut}` : ""}`)),
+        { class: "menu-group", dataset: { category } },
+        h("h2", {}, label, h("span", { class: "group-counts muted small", dataset: { counts: category } }, groupCounts(category))),
         h(
           "div",
           { class: "card" },
@@ -160,7 +200,16 @@ function render() {
             h(
               "thead",
               {},
-              h("tr", {}, h("th", {}, "메뉴"), h("th", {}, "가격"), h("th", {}, "남은 수량"), h("th", {}, "판매 상태"), h("th", {}, "")),
+              h(
+                "tr",
+                {},
+                h("th", {}, "메뉴"),
+                h("th", {}, "가격"),
+                h("th", {}, "남은 수량"),
+                h("th", {}, "판매 상태"),
+                h("th", {}, "준비하는 곳"),
+                h("th", {}, ""),
+              ),
             ),
             h("tbody", {}, items.map(foodRow)),
           ),
@@ -191,6 +240,12 @@ async function setSoldOut(id, soldOut) {
   const food = await patch(id, { sold_out: soldOut });
   replaceRow(foods.get(id));
   if (food) toast(`${food.name}: ${food.sold_out ? "품절로 바꿨습니다" : "판매를 다시 시작합니다"}`, "success", 2500);
+}
+
+async function setStation(id, station) {
+  const food = await patch(id, { station });
+  replaceRow(foods.get(id));
+  if (food) toast(`${food.name}: 이제 ${food.station === "bar" ? "바" : "주방"} 화면에 나옵니다 (새 주문부터)`, "success", 3000);
 }
 
 async function save(id) {

@@ -1,47 +1,294 @@
-// /staff/tables/: table reset, totals, and the payments that need a person (unmatched, ambiguous,
-// needs_refund deposits; pending pre-orders to confirm by hand).
+// /staff/tables/: the live floor from /ws/staff/. Each table's state (open or closed, total, open tickets,
+// unpaid pre-orders, calls), open / close / reset, staff calls to acknowledge, payments that need a person,
+// and the printable QR sheet (rendered by the server). Counts are recomputed from local state (tickets,
+// pre-orders and calls by id) after every event, never counted up and down, so they cannot drift.
 import { $, api, clock, connectLive, duration, h, liveIndicator, toast, won } from "./common.js";
 
 const OUTCOMES = { unmatched: "매칭 안 됨", ambiguous: "후보 여러 건", needs_refund: "환불 필요" };
-const REFRESH_EVERY_MS = 20_000;
+const page = $("#floor-page");
+const OPENING_REQUIRED = page.dataset.openingRequired === "true";
 
-let pending = []; // pending pre-orders (status pre_order), newest first
-let payments = [];
-let loading = null;
+const state = {
+  tables: new Map(), // table id -> Table (name, is_open, total_spent)
+  tickets: new Map(), // order id -> Order: paid or direct, not served, on a current tab
+  pending: new Map(), // order id -> Order: pre-order awaiting payment
+  calls: new Map(), // call id -> open StaffCall
+  payments: new Map(), // payment event id -> PaymentEvent needing attention
+  net: new Map(), // order id -> {table, net}: completed orders whose money this page knows
+  busy: new Set(), // "table:<id>" / "call:<id>" with a request in flight
+  clockOffset: 0,
+};
 
-async function loadAttention() {
-  if (loading) return loading;
-  loading = (async () => {
-    try {
-      const [history, ...lists] = await Promise.all([
-        api("/api/orders/history/?limit=200"),
-        ...Object.keys(OUTCOMES).map((outcome) => api(`/api/payments/?outcome=${outcome}`)),
-      ]);
-      pending = history.orders.filter((order) => order.status === "pre_order");
-      payments = lists.flat().sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
-      renderAttention();
-    } catch (error) {
-      toast(error.detail, "error");
-    } finally {
-      loading = null;
-    }
-  })();
-  return loading;
+function now() {
+  return Date.now() + state.clockOffset;
 }
 
-async function loadTotals() {
-  try {
-    for (const table of await api("/api/tables/")) {
-      const spent = document.querySelector(`.qr-card[data-table-id="${table.id}"] [data-role=spent]`);
-      if (spent) spent.textContent = won(table.total_spent);
+function byName(a, b) {
+  return a.name.localeCompare(b.name, "ko", { numeric: true });
+}
+
+function openTicketsOf(tableId) {
+  return [...state.tickets.values()].filter((order) => order.table === tableId);
+}
+
+function oldestAt(orders) {
+  let oldest = null;
+  for (const order of orders) {
+    const at = order.paid_at || order.order_date;
+    if (!oldest || at < oldest) oldest = at;
+  }
+  return oldest;
+}
+
+// --- applying the feed ------------------------------------------------------------------------------
+
+function applySnapshot(msg) {
+  state.tables = new Map(msg.tables.map((table) => [table.id, table]));
+  state.tickets = new Map((msg.orders || []).map((order) => [order.id, order]));
+  state.pending = new Map(msg.pending_pre_orders.map((order) => [order.id, order]));
+  state.calls = new Map(msg.calls.map((call) => [call.id, call]));
+  state.payments = new Map(msg.payments.filter((p) => p.outcome in OUTCOMES).map((p) => [p.id, p]));
+  state.net = new Map([...state.tickets.values()].map((o) => [o.id, { table: o.table, net: o.total_amount - o.refunded_amount }]));
+}
+
+/** Keep a table's total true: add what an order's net changed by since this page last saw it. */
+function applyMoney(type, order) {
+  const table = state.tables.get(order.table);
+  const net = order.status === "completed" ? order.total_amount - order.refunded_amount : 0;
+  const seen = state.net.get(order.id);
+  let delta = 0;
+  if (seen) delta = net - seen.net;
+  else if (order.status === "completed" && (type === "order.created" || type === "order.paid")) delta = net;
+  else if (order.status === "completed" && order.refunded_amount > 0) refreshTotalsSoon(); // paid before this page looked
+  if (table && delta) table.total_spent = (table.total_spent || 0) + delta;
+  if (order.status === "completed") state.net.set(order.id, { table: order.table, net });
+  else state.net.delete(order.id);
+}
+
+function applyOrder(type, order) {
+  if (!state.tables.has(order.table)) refreshTotalsSoon(); // a table made after the snapshot
+  applyMoney(type, order);
+  if (order.status === "pre_order") state.pending.set(order.id, order);
+  else state.pending.delete(order.id);
+  if (order.status === "completed" && order.kitchen_status !== "served") state.tickets.set(order.id, order);
+  else state.tickets.delete(order.id);
+}
+
+function applyTableReset(tableId) {
+  // The tab is archived: its tickets leave the floor and its total starts again (pre-orders stay).
+  for (const order of openTicketsOf(tableId)) state.tickets.delete(order.id);
+  for (const [id, seen] of state.net) if (seen.table === tableId) state.net.delete(id);
+  const table = state.tables.get(tableId);
+  if (table) table.total_spent = 0;
+}
+
+function applyTable(table) {
+  state.tables.set(table.id, { ...(state.tables.get(table.id) || {}), ...table });
+}
+
+let totalsTimer = null;
+function refreshTotalsSoon() {
+  clearTimeout(totalsTimer);
+  totalsTimer = setTimeout(async () => {
+    try {
+      for (const table of await api("/api/tables/")) applyTable(table);
+      render();
+    } catch {
+      // the next snapshot brings them
     }
-  } catch {
-    // totals are a convenience here
+  }, 300);
+}
+
+let paymentsTimer = null;
+/** A deposit matched on another screen says nothing to this one: look again when a pre-order gets paid. */
+function refreshPaymentsSoon() {
+  if (!state.payments.size) return;
+  clearTimeout(paymentsTimer);
+  paymentsTimer = setTimeout(async () => {
+    try {
+      const lists = await Promise.all(Object.keys(OUTCOMES).map((outcome) => api(`/api/payments/?outcome=${outcome}`)));
+      state.payments = new Map(lists.flat().map((p) => [p.id, p]));
+      renderAttention();
+    } catch {
+      // kept as they are until the next snapshot
+    }
+  }, 500);
+}
+
+function onMessage(msg) {
+  if (msg.ts) state.clockOffset = new Date(msg.ts).getTime() - Date.now();
+  switch (msg.type) {
+    case "snapshot":
+      applySnapshot(msg);
+      break;
+    case "order.created":
+    case "order.paid":
+    case "order.updated":
+      applyOrder(msg.type, msg.order);
+      if (msg.type === "order.paid") refreshPaymentsSoon();
+      break;
+    case "table.reset":
+      applyTableReset(msg.table_id);
+      break;
+    case "table.opened":
+    case "table.closed":
+      applyTable(msg.table);
+      break;
+    case "staff.called":
+      state.calls.set(msg.call.id, msg.call);
+      break;
+    case "staff.call_acked":
+      state.calls.delete(msg.call.id);
+      break;
+    case "payment.received":
+      if (msg.payment.outcome in OUTCOMES) {
+        state.payments.set(msg.payment.id, msg.payment);
+        toast(`입금 확인 필요: ${msg.payment.transaction_name || "-"} ${won(msg.payment.amount)} (${OUTCOMES[msg.payment.outcome]})`, "warn", 8000);
+      }
+      break;
+    default:
+      return;
+  }
+  render();
+}
+
+// --- rendering: the floor ---------------------------------------------------------------------------
+
+function tableCard(table) {
+  const tickets = openTicketsOf(table.id);
+  const pending = [...state.pending.values()].filter((order) => order.table === table.id);
+  const calls = [...state.calls.values()].filter((call) => call.table.id === table.id);
+  const oldest = oldestAt(tickets);
+  const busy = state.busy.has(`table:${table.id}`);
+  const classes = ["floor-card", table.is_open ? "is-open" : "is-closed"];
+  if (calls.length) classes.push("has-calls");
+  if (tickets.length) classes.push("has-tickets");
+  return h(
+    "article",
+    {
+      class: classes.join(" "),
+      dataset: {
+        tableId: table.id,
+        tableName: table.name,
+        open: String(table.is_open),
+        openTickets: tickets.length,
+        pendingPreOrders: pending.length,
+        openCalls: calls.length,
+      },
+    },
+    h(
+      "header",
+      { class: "floor-head" },
+      h("span", { class: "floor-name" }, table.name),
+      h("span", { class: "floor-state" }, table.is_open ? "영업 중" : "닫힘"),
+    ),
+    h("div", { class: "floor-total", "data-role": "total" }, won(table.total_spent)),
+    h(
+      "ul",
+      { class: "floor-facts" },
+      h(
+        "li",
+        { class: tickets.length ? "fact-on" : "", dataset: { fact: "tickets" } },
+        h("span", {}, "조리 대기"),
+        h(
+          "strong",
+          {},
+          `${tickets.length}건`,
+          oldest ? h("span", { class: "fact-age", dataset: { since: oldest } }, ` · ${duration(now() - new Date(oldest).getTime())}`) : null,
+        ),
+      ),
+      h(
+        "li",
+        { class: pending.length ? "fact-on fact-warn" : "", dataset: { fact: "pre_orders" } },
+        h("span", {}, "입금 대기"),
+        h("strong", {}, `${pending.length}건`),
+      ),
+      h(
+        "li",
+        { class: calls.length ? "fact-on fact-call" : "", dataset: { fact: "calls" } },
+        h("span", {}, "호출"),
+        h("strong", {}, `${calls.length}건`),
+      ),
+    ),
+    h(
+      "div",
+      { class: "floor-actions" },
+      table.is_open
+        ? h("button", { type: "button", class: "btn btn-ghost btn-sm", dataset: { action: "close" }, disabled: busy }, "닫기")
+        : h("button", { type: "button", class: "btn btn-primary btn-sm", dataset: { action: "open" }, disabled: busy }, "열기"),
+      h("button", { type: "button", class: "btn btn-danger btn-sm", dataset: { action: "reset" }, disabled: busy }, "초기화"),
+    ),
+  );
+}
+
+function renderFloor() {
+  const tables = [...state.tables.values()].sort(byName);
+  $("#floor").replaceChildren(...(tables.length ? tables.map(tableCard) : [h("p", { class: "empty" }, "테이블이 없습니다.")]));
+  const open = tables.filter((table) => table.is_open).length;
+  const sales = tables.reduce((sum, table) => sum + (table.total_spent || 0), 0);
+  $("#floor-summary").textContent = [
+    `영업 중 ${open}/${tables.length}`,
+    `조리 대기 ${state.tickets.size}건`,
+    `입금 대기 ${state.pending.size}건`,
+    `호출 ${state.calls.size}건`,
+    `합계 ${won(sales)}`,
+  ].join(" · ");
+}
+
+// --- rendering: calls -------------------------------------------------------------------------------
+
+function waited(iso) {
+  const minutes = Math.floor((now() - new Date(iso).getTime()) / 60_000);
+  return minutes < 1 ? "방금" : `${minutes}분째`;
+}
+
+function renderCalls() {
+  const calls = [...state.calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
+  $("#floor-calls").hidden = !calls.length;
+  $("#calls-count").textContent = `${calls.length}건`;
+  $("#call-list").replaceChildren(
+    ...calls.map((call) =>
+      h(
+        "li",
+        { class: "call-row", dataset: { callId: call.id, tableId: call.table.id } },
+        h("span", { class: "call-table" }, call.table.name),
+        h("span", { class: "call-message" }, call.message || "직원 호출"),
+        h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at, waited: "" } }, waited(call.created_at))),
+        h(
+          "button",
+          { type: "button", class: "btn btn-secondary btn-sm", disabled: state.busy.has(`call:${call.id}`), onclick: () => ackCall(call.id) },
+          "확인",
+        ),
+      ),
+    ),
+  );
+}
+
+async function ackCall(id) {
+  const key = `call:${id}`;
+  if (state.busy.has(key)) return;
+  state.busy.add(key);
+  renderCalls();
+  try {
+    await api(`/api/staff-calls/${id}/ack/`, { method: "POST" });
+    state.calls.delete(id); // every other screen hears staff.call_acked
+  } catch (error) {
+    if (error.status === 404) state.calls.delete(id);
+    else failed(error);
+  } finally {
+    state.busy.delete(key);
+    render();
   }
 }
 
+// --- rendering: payments and pre-orders -------------------------------------------------------------
+
 function orderLabel(order) {
   return `${order.table_name} · ${order.payer_name} · ${won(order.total_amount)} · ${order.order_number}`;
+}
+
+function newestFirst(list, key) {
+  return [...list].sort((a, b) => (a[key] === b[key] ? b.id - a.id : a[key] < b[key] ? 1 : -1));
 }
 
 function paymentRow(event) {
@@ -49,7 +296,8 @@ function paymentRow(event) {
   if (event.outcome === "needs_refund") {
     action = h("span", { class: "muted small" }, "주문이 만료되어 재고가 없습니다. 입금자에게 돌려주세요.");
   } else {
-    const candidates = [...pending].sort((a, b) => (a.total_amount === event.amount ? 0 : 1) - (b.total_amount === event.amount ? 0 : 1));
+    const pending = [...state.pending.values()];
+    const candidates = pending.sort((a, b) => (a.total_amount === event.amount ? 0 : 1) - (b.total_amount === event.amount ? 0 : 1));
     const select = h(
       "select",
       { name: "order_id", "aria-label": "연결할 주문", required: true },
@@ -69,10 +317,12 @@ function paymentRow(event) {
           button.disabled = true;
           try {
             const order = await api(`/api/payments/${event.id}/match/`, { method: "POST", body: { order_id: select.value } });
+            state.payments.delete(event.id);
+            applyOrder("order.paid", order);
+            render();
             toast(`${order.table_name} ${order.payer_name} 주문을 결제 완료로 처리했습니다.`, "success");
-            await loadAttention();
           } catch (error) {
-            toast(error.detail, "error", 7000);
+            failed(error);
             button.disabled = false;
           }
         },
@@ -83,7 +333,7 @@ function paymentRow(event) {
   }
   return h(
     "tr",
-    { dataset: { paymentId: event.id } },
+    { dataset: { paymentId: event.id, outcome: event.outcome } },
     h("td", {}, clock(event.received_at)),
     h("td", {}, h("strong", {}, event.transaction_name || "-")),
     h("td", { class: "amount" }, event.amount === null ? "-" : won(event.amount)),
@@ -92,8 +342,13 @@ function paymentRow(event) {
   );
 }
 
+function remaining(order) {
+  if (!order.expires_at) return "";
+  const left = new Date(order.expires_at).getTime() - now();
+  return left > 0 ? `${duration(left)} 남음` : "만료 처리 중";
+}
+
 function pendingRow(order) {
-  const left = order.expires_at ? new Date(order.expires_at).getTime() - Date.now() : null;
   return h(
     "tr",
     { dataset: { orderId: order.id } },
@@ -102,7 +357,7 @@ function pendingRow(order) {
     h("td", { class: "amount" }, won(order.total_amount)),
     h("td", { class: "small" }, order.items.map((item) => `${item.food.name} ${item.quantity}`).join(", ")),
     h("td", { class: "mono small" }, order.order_number),
-    h("td", { class: "small" }, `${clock(order.order_date)}${left !== null ? ` · ${left > 0 ? `${duration(left)} 남음` : "만료 처리 중"}` : ""}`),
+    h("td", { class: "small" }, clock(order.order_date), " · ", h("span", { dataset: { expires: order.id } }, remaining(order))),
     h(
       "td",
       { class: "cell-actions" },
@@ -116,11 +371,12 @@ function pendingRow(order) {
             if (!window.confirm(`${order.table_name} ${order.payer_name} ${won(order.total_amount)}\n입금(또는 현금)을 확인했나요? 결제 완료로 처리합니다.`)) return;
             click.target.disabled = true;
             try {
-              await api(`/api/orders/${order.id}/confirm-payment/`, { method: "POST" });
+              const paid = await api(`/api/orders/${order.id}/confirm-payment/`, { method: "POST" });
+              applyOrder("order.paid", paid);
+              render();
               toast(`${order.table_name} ${order.payer_name} 주문을 결제 완료로 처리했습니다.`, "success");
-              await loadAttention();
             } catch (error) {
-              toast(error.detail, "error", 7000);
+              failed(error);
               click.target.disabled = false;
             }
           },
@@ -131,7 +387,7 @@ function pendingRow(order) {
   );
 }
 
-function table(headers, rows) {
+function dataTable(headers, rows) {
   return h(
     "table",
     { class: "data-table" },
@@ -141,13 +397,15 @@ function table(headers, rows) {
 }
 
 function renderAttention() {
-  // a refresh must not drop an order staff have already picked
+  // a re-render must not drop an order staff have already picked
   const picked = new Map(
     [...document.querySelectorAll("#payments tr[data-payment-id]")].map((tr) => [tr.dataset.paymentId, tr.querySelector("select")?.value]),
   );
+  const payments = newestFirst(state.payments.values(), "received_at");
+  const pending = [...state.pending.values()].sort((a, b) => (a.order_date < b.order_date ? 1 : -1));
   $("#payments").replaceChildren(
     payments.length
-      ? table(["받은 시각", "입금자명", "금액", "상태", "처리"], payments.map(paymentRow))
+      ? dataTable(["받은 시각", "입금자명", "금액", "상태", "처리"], payments.map(paymentRow))
       : h("p", { class: "muted" }, "확인할 입금 알림이 없습니다."),
   );
   for (const [id, value] of picked) {
@@ -156,7 +414,7 @@ function renderAttention() {
   }
   $("#pending-orders").replaceChildren(
     pending.length
-      ? table(["테이블", "입금자명", "금액", "메뉴", "주문번호", "주문 시각", ""], pending.map(pendingRow))
+      ? dataTable(["테이블", "입금자명", "금액", "메뉴", "주문번호", "주문 · 남은 시간", ""], pending.map(pendingRow))
       : h("p", { class: "muted" }, "입금을 기다리는 주문이 없습니다."),
   );
   const count = payments.length + pending.length;
@@ -166,50 +424,100 @@ function renderAttention() {
   $("#attention").classList.toggle("is-clear", !count);
 }
 
-async function resetTable(card) {
-  const name = card.dataset.tableName;
-  if (!window.confirm(`${name} 테이블을 초기화할까요?\n지금까지의 주문이 손님 화면에서 사라지고 기록에만 남습니다.`)) return;
+function render() {
+  renderCalls();
+  renderFloor();
+  renderAttention();
+}
+
+function tick() {
+  for (const node of document.querySelectorAll("#floor [data-since]")) {
+    node.textContent = ` · ${duration(now() - new Date(node.dataset.since).getTime())}`;
+  }
+  for (const node of document.querySelectorAll("#call-list [data-waited]")) node.textContent = waited(node.dataset.since);
+  for (const node of document.querySelectorAll("#pending-orders [data-expires]")) {
+    const order = state.pending.get(node.dataset.expires);
+    if (order) node.textContent = remaining(order);
+  }
+}
+
+// --- actions ----------------------------------------------------------------------------------------
+
+function failed(error) {
+  toast(error.detail, "error", 7000);
+  if (error.code === "not_authenticated") setTimeout(() => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`), 1500);
+}
+
+function unservedLine(count) {
+  return `서빙하지 않은 주문 ${count}건이 있습니다. 계속하면 주방 화면에서도 사라집니다.\n\n`;
+}
+
+/** Reset or close: say how many tickets are still unserved before asking, then go ahead with force. */
+async function archive(table, action) {
+  const closing = action === "close";
+  const question = closing
+    ? `${table.name} 테이블을 닫을까요?\n주문 내역이 정리되고(기록에는 남습니다)${OPENING_REQUIRED ? ", 다시 열 때까지 주문을 받지 않습니다" : ""}.`
+    : `${table.name} 테이블을 초기화할까요?\n지금까지의 주문이 손님 화면에서 사라지고 기록에만 남습니다.`;
+  const unserved = openTicketsOf(table.id).length;
+  if (!window.confirm((unserved ? unservedLine(unserved) : "") + question)) return;
+  const path = closing ? `/api/tables/${table.id}/close/` : `/api/tables/${table.id}/orders/reset/`;
+  const method = closing ? "POST" : "DELETE";
+  const send = (force) => api(force ? `${path}?force=true` : path, { method });
+  let result;
   try {
-    const result = await api(`/api/tables/${card.dataset.tableId}/orders/reset/`, { method: "DELETE" });
-    toast(`${name} 테이블을 초기화했습니다 (주문 ${result.archived}건 정리).`, "success");
-    loadTotals();
+    result = await send(unserved > 0);
   } catch (error) {
-    toast(error.detail, "error");
+    if (error.code !== "open_tickets") throw error;
+    // A ticket came in after this page counted: ask again with the server's count.
+    if (!window.confirm(unservedLine(error.body.count) + question)) return;
+    result = await send(true);
+  }
+  if (closing) {
+    applyTable(result);
+    applyTableReset(table.id);
+    toast(`${table.name} 테이블을 닫았습니다.`, "success");
+  } else {
+    applyTableReset(table.id);
+    toast(`${table.name} 테이블을 초기화했습니다 (주문 ${result.archived}건 정리).`, "success");
+  }
+}
+
+async function openTable(table) {
+  applyTable(await api(`/api/tables/${table.id}/open/`, { method: "POST" }));
+  toast(`${table.name} 테이블을 열었습니다. 손님 화면에 메뉴가 나타납니다.`, "success");
+}
+
+async function onFloorClick(event) {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const table = state.tables.get(button.closest(".floor-card").dataset.tableId);
+  if (!table || state.busy.has(`table:${table.id}`)) return;
+  const key = `table:${table.id}`;
+  state.busy.add(key);
+  renderFloor();
+  try {
+    if (button.dataset.action === "open") await openTable(table);
+    else await archive(table, button.dataset.action);
+  } catch (error) {
+    failed(error);
+  } finally {
+    state.busy.delete(key);
+    render();
   }
 }
 
 function start() {
   const indicator = liveIndicator($("#live"));
-  for (const node of document.querySelectorAll("[data-role=spent]")) node.textContent = won(node.dataset.amount);
-  document.querySelector(".qr-grid").addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action=reset]");
-    if (button) resetTable(button.closest(".qr-card"));
-  });
+  $("#floor").addEventListener("click", onFloorClick);
   $("#print").addEventListener("click", () => window.print());
-  $("#attention-refresh").addEventListener("click", () => {
-    loadAttention();
-    loadTotals();
-  });
-  loadAttention();
-  let refreshSoon = null;
-  connectLive("/ws/kitchen/", {
-    onMessage: (msg) => {
-      if (!["snapshot", "order.created", "order.paid", "order.updated", "table.reset"].includes(msg.type)) return;
-      clearTimeout(refreshSoon);
-      refreshSoon = setTimeout(() => {
-        loadAttention();
-        loadTotals();
-      }, 300);
-    },
+  setInterval(tick, 1000);
+  connectLive("/ws/staff/", {
+    onMessage,
     onState: (connection, info) => {
       indicator(connection, info);
       if (connection === "denied") location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
     },
   });
-  // New pre-orders and deposits are not pushed to staff sockets: look again now and then.
-  setInterval(() => {
-    if (document.visibilityState === "visible") loadAttention();
-  }, REFRESH_EVERY_MS);
 }
 
 start();

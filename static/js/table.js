@@ -21,8 +21,11 @@ const tableId = app.dataset.tableId;
 const CART_KEY = `cart:${tableId}`;
 const PAY_KEY = `pay:${tableId}`;
 
+// With TABLE_OPENING=required a closed table shows a wait screen; otherwise is_open never blocks.
+let openingRequired = app.dataset.openingRequired === "true";
+
 const state = {
-  table: { id: tableId, name: app.dataset.tableName, total_spent: 0 },
+  table: { id: tableId, name: app.dataset.tableName, total_spent: 0, is_open: app.dataset.tableOpen !== "false" },
   foods: new Map(), // id -> Food
   orders: new Map(), // id -> Order
   cart: new Map(), // food id -> quantity
@@ -503,7 +506,20 @@ function renderPayBanner() {
   );
 }
 
+function isClosed() {
+  return openingRequired && state.table.is_open === false;
+}
+
+/** The wait screen or the menu, from the table's latest state; switched in place, never by a reload. */
+function renderOpenState() {
+  const closed = isClosed();
+  app.classList.toggle("is-closed", closed);
+  $("#wait-screen").hidden = !closed;
+  if (closed && $("#cart-sheet").open) $("#cart-sheet").close();
+}
+
 function renderAll() {
+  renderOpenState();
   renderFoods();
   renderCart();
   renderOrders();
@@ -557,6 +573,15 @@ async function refreshMenu() {
 
 async function orderFailed(error) {
   let message = error.detail;
+  if (error.code === "table_closed") {
+    // Closed since this page last heard: the server knows better. The cart stays for when it opens.
+    openingRequired = true;
+    state.table = { ...state.table, is_open: false };
+    state.error = "";
+    renderOpenState();
+    toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
+    return;
+  }
   if (error.code === "sold_out" || error.code === "food_not_found") {
     const names = (error.body.food_ids || []).map((id) => state.foods.get(id)?.name).filter(Boolean);
     message = `${names.length ? `${names.join(", ")}: ` : ""}품절되었거나 남은 수량이 부족해요. 장바구니를 확인해 주세요.`;
@@ -674,6 +699,7 @@ async function reloadTab() {
     const tab = await api(`/api/tables/${tableId}/orders/`);
     state.table = tab.table;
     state.orders = new Map(tab.orders.map((order) => [order.id, order]));
+    renderOpenState();
     renderOrders();
   } catch {
     // next snapshot
@@ -707,7 +733,27 @@ function onMessage(msg) {
       break;
     }
     case "table.reset":
-      toast("테이블이 정리되었어요. 새로 주문해 주세요.", "info");
+      reloadTab();
+      // A close resets first and says table.closed right after: only a plain reset gets this note.
+      setTimeout(() => {
+        if (!isClosed()) toast("테이블이 정리되었어요. 새로 주문해 주세요.", "info");
+      }, 500);
+      break;
+    case "table.opened":
+      state.table = { ...state.table, ...msg.table };
+      renderOpenState();
+      if (openingRequired) {
+        switchTab("menu");
+        toast("테이블이 열렸어요. 메뉴를 골라 주세요!", "success");
+      }
+      break;
+    case "table.closed":
+      // Closing archives the tab and ends the session: the next guests start with an empty one.
+      state.table = { ...state.table, ...msg.table };
+      state.orders = new Map([...state.orders].filter(([, order]) => order.status === "pre_order"));
+      state.cart.clear();
+      saveCart();
+      renderAll();
       reloadTab();
       break;
     case "heartbeat":
@@ -726,10 +772,12 @@ function start() {
   const indicator = liveIndicator($("#live"));
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => switchTab(button.dataset.tab));
   $("#cart-open").addEventListener("click", () => openSheet("cart"));
-  $("#call-open").addEventListener("click", () => {
-    $("#call-error").hidden = true;
-    openModal($("#call-sheet"));
-  });
+  for (const button of [$("#call-open"), $("#wait-call")]) {
+    button.addEventListener("click", () => {
+      $("#call-error").hidden = true;
+      openModal($("#call-sheet"));
+    });
+  }
   const chips = [...document.querySelectorAll("#call-chips .chip")];
   const pressChip = (pressed) => chips.forEach((chip) => chip.setAttribute("aria-pressed", String(chip === pressed)));
   for (const chip of chips) {

@@ -11,7 +11,11 @@ from tests.factories import FoodFactory, TableFactory
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
-    """A completed order. `lines=[(food, quantity), ...]` adds its items and sets total_amount."""
+    """A completed order. `lines=[(food, quantity), ...]` adds its items and sets total_amount.
+
+    Each line is at its food's station and has the order's kitchen_status (the order's status is derived
+    from its lines); a served line is served when the factory runs.
+    """
 
     class Meta:
         model = Order
@@ -28,8 +32,18 @@ class OrderFactory(factory.django.DjangoModelFactory):
     def lines(obj, create, extracted, **kwargs):
         if not create or not extracted:
             return
+        served_at = timezone.now() if obj.kitchen_status == KitchenStatus.SERVED else None
         OrderItem.objects.bulk_create(
-            OrderItem(order=obj, food=food, food_name=food.name, unit_price=food.price, quantity=quantity)
+            OrderItem(
+                order=obj,
+                food=food,
+                food_name=food.name,
+                unit_price=food.price,
+                quantity=quantity,
+                station=food.station,
+                kitchen_status=obj.kitchen_status,
+                served_at=served_at,
+            )
             for food, quantity in extracted
         )
         obj.total_amount = sum(food.price * quantity for food, quantity in extracted)

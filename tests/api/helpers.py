@@ -10,8 +10,14 @@ def iso(value) -> str | None:
     return None if value is None else timezone.localtime(value).isoformat()
 
 
-def table_json(table: Table, total_spent: int = 0) -> dict:
-    return {"id": str(table.pk), "name": table.name, "created_at": iso(table.created_at), "total_spent": total_spent}
+def table_json(table: Table, total_spent: int = 0, is_open: bool = True) -> dict:
+    return {
+        "id": str(table.pk),
+        "name": table.name,
+        "created_at": iso(table.created_at),
+        "total_spent": total_spent,
+        "is_open": is_open,
+    }
 
 
 def order_json(order: Order) -> dict:
@@ -31,6 +37,8 @@ def order_json(order: Order) -> dict:
                 "food": {"id": item.food_id, "name": item.food_name, "price": item.unit_price},
                 "quantity": item.quantity,
                 "total_price": item.unit_price * item.quantity,
+                "station": item.station,
+                "kitchen_status": item.kitchen_status,
             }
             for item in order.items.order_by("id")
         ],

@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def food_json(food: Food, **changes) -> dict:
+    """The Food resource; `station` by the contract's default for a food created without one: drinks are
+    poured at the bar, the rest cooked in the kitchen (pass station= for a food given one)."""
     body = {
         "id": food.pk,
         "name": food.name,
@@ -20,6 +22,7 @@ def food_json(food: Food, **changes) -> dict:
         "image": food.image,
         "sold_out": food.sold_out,
         "stock": food.stock,
+        "station": "bar" if food.category == Category.DRINKS else "kitchen",
     }
     return {**body, **changes}
 
@@ -172,13 +175,41 @@ def test_price_change_applies_to_new_orders_only(staff_api, api, table, food):
     )
     assert second.status_code == 201
     assert second.json()["items"] == [
-        {"food": {"id": food.pk, "name": food.name, "price": 15000}, "quantity": 1, "total_price": 15000}
+        {
+            "food": {"id": food.pk, "name": food.name, "price": 15000},
+            "quantity": 1,
+            "total_price": 15000,
+            "station": "kitchen",
+            "kitchen_status": "queued",
+        }
     ]
 
     tab = api.get(f"/api/tables/{table.pk}/orders/").json()
     assert [(order["total_amount"], order["items"]) for order in tab["orders"]] == [
-        (15000, [{"food": {"id": food.pk, "name": food.name, "price": 15000}, "quantity": 1, "total_price": 15000}]),
-        (24000, [{"food": {"id": food.pk, "name": food.name, "price": 12000}, "quantity": 2, "total_price": 24000}]),
+        (
+            15000,
+            [
+                {
+                    "food": {"id": food.pk, "name": food.name, "price": 15000},
+                    "quantity": 1,
+                    "total_price": 15000,
+                    "station": "kitchen",
+                    "kitchen_status": "queued",
+                }
+            ],
+        ),
+        (
+            24000,
+            [
+                {
+                    "food": {"id": food.pk, "name": food.name, "price": 12000},
+                    "quantity": 2,
+                    "total_price": 24000,
+                    "station": "kitchen",
+                    "kitchen_status": "queued",
+                }
+            ],
+        ),
     ]
     assert tab["total_spent"] == 39000
     history = staff_api.get("/api/orders/history/").json()

@@ -67,6 +67,7 @@ def test_ticket_goes_queued_cooking_served_and_back_on_recall(
         assert response.status_code == 200, response.content
         assert response.json() == order_json(order)
         assert response.json()["kitchen_status"] == new_status
+        assert [item["kitchen_status"] for item in response.json()["items"]] == [new_status]
         # once to the table's tab, once to the kitchen
         assert [(e["type"], e["order"]["kitchen_status"]) for e in events.drain()] == [
             ("order.updated", new_status)

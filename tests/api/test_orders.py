@@ -35,8 +35,20 @@ def test_direct_order_is_completed_at_once(api, table, food, counted_food):
     assert body["total_amount"] == 2 * 12000 + 8000
     assert body["refunded_amount"] == 0
     assert body["items"] == [
-        {"food": {"id": food.pk, "name": food.name, "price": 12000}, "quantity": 2, "total_price": 24000},
-        {"food": {"id": counted_food.pk, "name": counted_food.name, "price": 8000}, "quantity": 1, "total_price": 8000},
+        {
+            "food": {"id": food.pk, "name": food.name, "price": 12000},
+            "quantity": 2,
+            "total_price": 24000,
+            "station": "kitchen",
+            "kitchen_status": "queued",
+        },
+        {
+            "food": {"id": counted_food.pk, "name": counted_food.name, "price": 8000},
+            "quantity": 1,
+            "total_price": 8000,
+            "station": "kitchen",
+            "kitchen_status": "queued",
+        },
     ]
     assert body["refunds"] == []
     assert body["paid_at"] == iso(order.paid_at) and body["paid_at"].endswith("+09:00")
@@ -96,7 +108,13 @@ def test_repeated_food_lines_are_merged(api, table, food):
 
     assert response.status_code == 201
     assert response.json()["items"] == [
-        {"food": {"id": food.pk, "name": food.name, "price": 12000}, "quantity": 5, "total_price": 60000}
+        {
+            "food": {"id": food.pk, "name": food.name, "price": 12000},
+            "quantity": 5,
+            "total_price": 60000,
+            "station": "kitchen",
+            "kitchen_status": "queued",
+        }
     ]
     assert OrderItem.objects.get().quantity == 5
 

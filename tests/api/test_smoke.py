@@ -16,6 +16,7 @@ def test_menu_lists_foods(api, food):
             "image": "",
             "sold_out": False,
             "stock": None,
+            "station": "kitchen",
         }
     ]
 
@@ -40,6 +41,8 @@ def test_direct_order_takes_stock_and_freezes_price(api, table, counted_food):
             "food": {"id": counted_food.pk, "name": counted_food.name, "price": 8000},
             "quantity": 5,
             "total_price": 40000,
+            "station": "kitchen",
+            "kitchen_status": "queued",
         }
     ]
     counted_food.refresh_from_db()

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from kitchen.models import StaffCall
-from tests.api.helpers import assert_error, table_json
+from tests.api.helpers import assert_error, iso
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +31,23 @@ def test_call_staff_is_202_and_reaches_the_kitchen(api, table, events, django_ca
         response = api.post(url(table.pk), {"message": "  물 좀 주세요  "}, format="json")
 
     assert response.status_code == 202
-    assert response.json() == {"status": "sent"}
     call = StaffCall.objects.get()
+    assert response.json() == {"status": "sent", "call_id": call.pk}
     assert (call.table_id, call.message) == (table.pk, "물 좀 주세요")
+    assert (call.acked_at, call.acked_by) == (None, None)
     received = events.drain()
     assert len(received) == 1
     event = received[0]
     assert event["type"] == "staff.called"
-    assert event["table"] == table_json(table)
-    assert event["message"] == "물 좀 주세요"
+    assert set(event) == {"type", "ts", "seq", "call"}  # the call is the payload: no top-level table or message
+    assert event["call"] == {
+        "id": call.pk,
+        "table": {"id": str(table.pk), "name": table.name},
+        "message": "물 좀 주세요",
+        "created_at": iso(call.created_at),
+        "acked_at": None,
+        "acked_by": None,
+    }
     assert event["ts"].endswith("+09:00")
 
 
@@ -49,8 +57,10 @@ def test_call_staff_without_a_message(api, table, events, django_capture_on_comm
         response = api.post(url(table.pk), body, format="json")
 
     assert response.status_code == 202
-    assert StaffCall.objects.get().message == ""
-    assert [(event["type"], event["message"]) for event in events.drain()] == [("staff.called", "")]
+    call = StaffCall.objects.get()
+    assert response.json() == {"status": "sent", "call_id": call.pk}
+    assert call.message == ""
+    assert [(event["type"], event["call"]["message"]) for event in events.drain()] == [("staff.called", "")]
 
 
 def test_a_message_of_200_characters_is_accepted(api, table):

@@ -7,11 +7,21 @@ from tests.api.helpers import assert_error
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz(api):
+def test_healthz(api, settings):
+    settings.BANK_ACCOUNT_NO = "100-200-300"
     response = api.get("/healthz")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_healthz_warns_of_a_missing_bank_account_but_stays_healthy(api, settings):
+    settings.BANK_ACCOUNT_NO = ""
+    response = api.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert any("BANK_ACCOUNT_NO" in warning for warning in response.json()["warnings"])
 
 
 def test_openapi_schema_describes_the_ordering_endpoints(api):
@@ -35,6 +45,10 @@ def test_openapi_schema_describes_the_ordering_endpoints(api):
         "/api/kitchen/orders/",
         "/api/orders/{order_id}/kitchen-status/",
         "/api/auth/token/",
+        "/api/tables/{table_id}/open/",
+        "/api/tables/{table_id}/close/",
+        "/api/staff-calls/",
+        "/api/staff-calls/{call_id}/ack/",
     ]:
         assert path in paths, path
     assert set(paths["/api/foods/{food_id}/"]) >= {"get", "patch"}
@@ -54,6 +68,16 @@ def test_swagger_ui(api):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert b"/api/schema/" in response.content
+    # Served by the app itself (a venue may have no internet): no script or style from another host.
+    assert b"cdn." not in response.content and b"https://" not in response.content
+
+
+def test_redoc_is_served_by_the_app(api):
+    response = api.get("/api/redoc/")
+
+    assert response.status_code == 200
+    assert b"/api/schema/" in response.content
+    assert b"https://" not in response.content
 
 
 @pytest.mark.parametrize(
@@ -69,3 +93,14 @@ def test_api_errors_outside_views_are_json(api, method, path, status, code):
     response = getattr(api, method)(path)
 
     assert_error(response, status, code)
+
+
+def test_the_api_reference_in_the_repository_is_current():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from core.management.commands.api_reference import reference
+
+    written = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    assert written == reference(), "regenerate: uv run python manage.py api_reference > docs/api.md"

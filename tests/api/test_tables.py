@@ -161,9 +161,20 @@ def test_table_create_with_bad_input_is_400(staff_api, snapshot, body):
 # --- staff: reset -----------------------------------------------------------------------------------
 
 
+def serve(staff_api, *orders) -> None:
+    """Cook and serve tickets through the kitchen API: a table whose tickets are all served resets freely."""
+    for order in orders:
+        for kitchen_status in ["cooking", "served"]:
+            response = staff_api.patch(
+                f"/api/orders/{order.pk}/kitchen-status/", {"kitchen_status": kitchen_status}, format="json"
+            )
+            assert response.status_code == 200, response.content
+
+
 def test_reset_archives_the_tab_and_keeps_history(
     staff_api, api, table, tab, events, django_capture_on_commit_callbacks
 ):
+    serve(staff_api, tab["old"], tab["refunded"])
     before_history = staff_api.get("/api/orders/history/", {"table_id": str(table.pk)}).json()
     events.subscribe(f"table.{table.pk.hex}")
 
@@ -188,6 +199,7 @@ def test_reset_archives_the_tab_and_keeps_history(
 
 
 def test_reset_twice_archives_nothing_the_second_time(staff_api, table, tab):
+    serve(staff_api, tab["old"], tab["refunded"])
     assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 3}
 
     response = staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
@@ -200,7 +212,7 @@ def test_reset_removes_the_tickets_from_the_kitchen_board(staff_api, table, food
     OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.COOKING)
     assert len(staff_api.get("/api/kitchen/orders/").json()) == 1
 
-    staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
+    staff_api.delete(f"/api/tables/{table.pk}/orders/reset/?force=true")  # the ticket is still cooking
 
     assert staff_api.get("/api/kitchen/orders/").json() == []
 

@@ -53,7 +53,9 @@ def test_order_on_table_tab_appears_on_kitchen_board_without_reload(pages, staff
     ticket = board.locator(".ticket", has_text=order_number)
     expect(ticket).to_be_visible(timeout=EVENT_TIMEOUT_MS)
     expect(ticket.locator(".ticket-table")).to_have_text("A1")
-    expect(ticket.locator(".ticket-items li")).to_have_text(["2김치전", "1맥주"])
+    expect(ticket.locator(".ticket-items .ticket-food")).to_have_text(["김치전", "맥주"])
+    expect(ticket.locator(".ticket-items .ticket-qty")).to_have_text(["2", "1"])
+    expect(ticket.locator(".ticket-items .line-station")).to_have_text(["바"])  # the expo view names the bar's lines
     expect(ticket.get_by_role("button", name="조리시작")).to_be_enabled()
     expect(board.locator("#allday")).to_contain_text("김치전")
     assert same_document(board), "the board was reloaded"
@@ -256,10 +258,11 @@ def test_table_reset_clears_the_tab_and_the_board(pages, server, staff, table, o
     expect(board.locator(".ticket")).to_have_count(2)
 
     tables = pages.staff_page(staff, "/staff/tables/", context=board.context)
-    card = tables.locator(f'.qr-card[data-table-id="{table.pk}"]')
-    expect(card.locator(".qr-code svg")).to_be_visible()
-    expect(card.locator(".qr-url")).to_have_text(f"{server.url}/t/{table.pk}/")
-    tables.once("dialog", lambda dialog: dialog.accept())
+    qr = tables.locator(f'.qr-card[data-table-id="{table.pk}"]')
+    expect(qr.locator(".qr-code svg")).to_be_visible()
+    expect(qr.locator(".qr-url")).to_have_text(f"{server.url}/t/{table.pk}/")
+    card = tables.locator(f'.floor-card[data-table-id="{table.pk}"]')
+    tables.once("dialog", lambda dialog: dialog.accept())  # one unserved ticket: reset anyway
     card.get_by_role("button", name="초기화").click()
 
     expect(board.locator(f'.ticket[data-order-id="{mine["id"]}"]')).to_have_count(0, timeout=EVENT_TIMEOUT_MS)

@@ -1,9 +1,12 @@
 """The container files, checked without a Docker engine: shell syntax, YAML structure, Dockerfile stages."""
 
+import http.server
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
+import threading
 
 import pytest
 import yaml
@@ -11,6 +14,7 @@ import yaml
 from tests.deploy.support import ROOT
 
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
+IMAGE_TEST = ROOT / "docker" / "image-test.sh"
 
 # CONTRACT.md section 1, plus the operations variables docs/operations.md describes.
 CONTRACT_VARIABLES = [
@@ -72,7 +76,7 @@ def test_entrypoint_migrates_under_the_lock_seeds_on_request_then_execs_daphne()
     migrate = text.index("python manage.py migrate_locked")
     seed_data = text.index("python manage.py seed_data")
     seed_tables = text.index("python manage.py seed_tables")
-    daphne = text.index("exec daphne -b 0.0.0.0 -p 8000 --proxy-headers")
+    daphne = text.index('exec daphne -b 0.0.0.0 -p "$PORT" --proxy-headers')
     assert migrate < seed_data < seed_tables < daphne
     assert 'if [ "$SEED_ON_START" = "1" ]' in text
     assert text.rstrip().endswith("config.asgi:application")
@@ -83,6 +87,71 @@ def test_entrypoint_runs_a_given_command_instead():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "one-off\n"
+
+
+def _run_entrypoint(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """The entrypoint as the image runs it (no arguments), with `python` and `daphne` stubbed on PATH:
+    the database answers at once, manage.py commands succeed, daphne prints the arguments it got."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "daphne").write_text('#!/bin/sh\necho "daphne $*"\n')
+    for stub in bin_dir.iterdir():
+        stub.chmod(0o755)
+    clean = {key: value for key, value in os.environ.items() if key not in {"PORT", "SEED_ON_START", "LOG_FORMAT"}}
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT)],
+        env={**clean, "PATH": f"{bin_dir}:{os.environ['PATH']}", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_entrypoint_serves_on_port_8000_by_default(tmp_path):
+    result = _run_entrypoint(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "daphne",
+        "-b",
+        "0.0.0.0",
+        "-p",
+        "8000",
+        "--proxy-headers",
+        "-v",
+        "1",
+        "config.asgi:application",
+    ]
+    assert "starting daphne on 0.0.0.0:8000" in result.stderr
+
+
+def test_entrypoint_serves_on_the_port_given_in_port(tmp_path):
+    result = _run_entrypoint(tmp_path, PORT="9123", LOG_FORMAT="json")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "daphne",
+        "-b",
+        "0.0.0.0",
+        "-p",
+        "9123",
+        "--proxy-headers",
+        "-v",
+        "0",
+        "config.asgi:application",
+    ]
+    assert "starting daphne on 0.0.0.0:9123" in result.stderr
+
+
+@pytest.mark.parametrize("port", ["http", "80a", "0", "65536", "123456789012345678901", "-1"])
+def test_entrypoint_refuses_a_port_that_is_not_one(tmp_path, port):
+    result = _run_entrypoint(tmp_path, PORT=port)
+
+    assert result.returncode == 64
+    assert f"PORT must be a number from 1 to 65535, not '{port}'" in result.stderr
+    assert "daphne" not in result.stdout
 
 
 # --- docker/healthcheck.py --------------------------------------------------------------------------
@@ -111,10 +180,62 @@ def test_healthcheck_sends_a_host_that_allowed_hosts_accepts(monkeypatch, allowe
 
 
 def test_healthcheck_fails_when_nothing_answers(monkeypatch):
-    module = _healthcheck_module()
-    monkeypatch.setattr(module, "URL", "http://127.0.0.1:9/healthz")  # discard port: connection refused
+    monkeypatch.setenv("PORT", "9")  # discard port: connection refused
 
-    assert module.main() == 1
+    assert _healthcheck_module().main() == 1
+
+
+def test_healthcheck_asks_port_8000_unless_port_is_set(monkeypatch):
+    module = _healthcheck_module()
+    monkeypatch.delenv("PORT", raising=False)
+    assert module.url() == "http://127.0.0.1:8000/healthz"
+
+    monkeypatch.setenv("PORT", "9123")
+    assert module.url() == "http://127.0.0.1:9123/healthz"
+
+
+@pytest.mark.parametrize("port", ["http", "0", "70000", "8o8o"])
+def test_healthcheck_is_unhealthy_with_a_port_that_is_not_one(monkeypatch, capsys, port):
+    monkeypatch.setenv("PORT", port)
+
+    assert _healthcheck_module().main() == 1
+    assert "PORT must be a number from 1 to 65535" in capsys.readouterr().err
+
+
+@pytest.fixture
+def healthz_server():
+    """A stand-in for daphne on a free port: answers /healthz, records what it was asked."""
+    seen: list[tuple[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers["Host"]))
+            body = b'{"status": "ok", "database": "ok", "channel_layer": "ok"}'
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_healthcheck_asks_the_server_on_port(monkeypatch, healthz_server):
+    port, seen = healthz_server
+    monkeypatch.setenv("PORT", str(port))
+    monkeypatch.setenv("ALLOWED_HOSTS", "pub.example.com")
+
+    assert _healthcheck_module().main() == 0
+    assert seen == [("/healthz", "pub.example.com")]
 
 
 # --- Dockerfile -------------------------------------------------------------------------------------
@@ -143,7 +264,10 @@ def test_dockerfile_has_a_build_stage_and_a_runtime_stage_on_the_same_base():
 
     assert (build["name"], runtime["name"]) == ("build", "runtime")
     assert build["from"] == runtime["from"] == "${PYTHON_IMAGE}"
-    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in (ROOT / "Dockerfile").read_text()
+    # Declared before the first FROM, so `--build-arg PYTHON_IMAGE=...` (make image-test) names both stages.
+    text = (ROOT / "Dockerfile").read_text()
+    assert "\nARG PYTHON_IMAGE=python:3.11-slim-bookworm\n" in text
+    assert text.index("ARG PYTHON_IMAGE=") < text.index("\nFROM ")
 
 
 def test_build_stage_compiles_mysqlclient_and_installs_the_locked_dependencies():
@@ -176,10 +300,66 @@ def test_runtime_stage_has_no_build_toolchain_runs_as_non_root_and_checks_health
     assert not any(keyword == "ENV" and "SECRET_KEY" in rest for keyword, rest in runtime["lines"])
 
 
-def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
-    ignored = set((ROOT / ".dockerignore").read_text().split())
+def _dockerignore() -> set[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
 
-    assert {".env", ".venv", ".git", "db.sqlite3*", "staticfiles"} <= ignored
+
+def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
+    ignored = _dockerignore()
+
+    assert {".env", ".env.*", ".venv", ".git", "db.sqlite3*", "test_db*.sqlite3*", "staticfiles"} <= ignored
+    assert {"**/__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".coverage"} <= ignored
+
+
+def test_dockerignore_keeps_tests_docs_and_benchmarks_out_of_the_image():
+    ignored = _dockerignore()
+
+    assert {"tests", "docs", "bench", ".ci", "docker/image-test.sh"} <= ignored
+    # What the image needs to build and serve stays in.
+    for needed in (
+        "pyproject.toml",
+        "uv.lock",
+        "manage.py",
+        "config",
+        "static",
+        "templates",
+        "docker",
+        "docker/entrypoint.sh",
+        "docker/healthcheck.py",
+    ):
+        assert needed not in ignored
+        assert (ROOT / needed).exists()
+
+
+# --- docker/image-test.sh (make image-test, in CI) ---------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed (apt-get install shellcheck)")
+def test_image_test_script_passes_shellcheck():
+    result = subprocess.run(
+        ["shellcheck", "--severity=style", str(IMAGE_TEST)], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stdout
+
+
+def test_image_test_builds_the_dockerfile_for_real_and_runs_it_in_ci():
+    script = IMAGE_TEST.read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+
+    assert IMAGE_TEST.stat().st_mode & 0o111
+    assert "set -euo pipefail" in script
+    # The docker format keeps HEALTHCHECK; the stand-in base goes in through PYTHON_IMAGE.
+    assert "podman build --format docker --network host" in script
+    assert '--build-arg "PYTHON_IMAGE=$BASE_IMAGE"' in script
+    assert 'runtime = "runc"' in script
+    assert "podman healthcheck run" in script
+    assert '-e "PORT=$PORT"' in script
+    assert "trap cleanup EXIT" in script
+    assert re.search(r"^image-test:.*\n\tbash docker/image-test\.sh$", makefile, flags=re.MULTILINE)
+    assert re.search(r"^make image-test$", ci, flags=re.MULTILINE)
 
 
 # --- docker-compose.yml -----------------------------------------------------------------------------
@@ -222,6 +402,8 @@ def test_compose_app_waits_for_healthy_services_and_reads_env_file(compose):
         assert app["build"] == "."
         assert "mysql:3306" in app["environment"]["DATABASE_URL"]
         assert "redis:6379" in app["environment"]["REDIS_URL"]
+        # The published port and nginx's upstreams say 8000: a PORT in .env (for `make dev`) must not move it.
+        assert app["environment"]["PORT"] == "8000"
 
 
 def test_compose_scale_profile_runs_two_apps_behind_nginx(compose):

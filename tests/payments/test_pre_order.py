@@ -10,6 +10,7 @@ from django.utils.dateparse import parse_datetime
 from ordering.events import GROUP_KITCHEN, GROUP_MENU, table_group
 from ordering.models import Food, Order
 from payments.services import pre_orders_expire
+from tests.api.support import db_state
 from tests.factories import FoodFactory, TableFactory
 from tests.payments.support import capture_events, in_commit, lines, pre_order
 
@@ -23,7 +24,16 @@ def test_pre_order_answers_the_contract_body_and_reserves_stock(api, table, past
 
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert set(body) == {"order_id", "order_number", "redirect_url", "message", "total_amount", "expires_at"}
+    assert set(body) == {
+        "order_id",
+        "order_number",
+        "redirect_url",
+        "message",
+        "total_amount",
+        "expires_at",
+        "bank_name",
+        "bank_account_no",
+    }
     assert body["total_amount"] == 27000
     assert body["message"]
     order = Order.objects.get(pk=body["order_id"])
@@ -301,6 +311,7 @@ def _food_json(food: Food) -> dict:
         "image": food.image,
         "sold_out": food.sold_out,
         "stock": food.stock,
+        "station": food.station,
     }
 
 
@@ -313,3 +324,37 @@ def test_a_wrong_total_is_amount_mismatch_even_when_that_name_and_amount_are_pen
     assert response.status_code == 400
     assert response.json()["code"] == "amount_mismatch" and response.json()["expected"] == 5000
     assert Order.objects.count() == 1
+
+
+def test_the_answer_names_the_bank_and_account_in_words(api, table, beer, settings):
+    settings.BANK_NAME, settings.BANK_ACCOUNT_NO = "케이뱅크", "100-200-300"
+    body = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "홍길동", "total_amount": 5000, "items": [{"food_id": beer.pk, "quantity": 1}]},
+        format="json",
+    ).json()
+    assert (body["bank_name"], body["bank_account_no"]) == ("케이뱅크", "100-200-300")
+
+
+def test_in_production_pre_orders_are_refused_without_an_account(api, table, beer, settings):
+    settings.DEBUG, settings.BANK_ACCOUNT_NO = False, ""
+    before = db_state()
+    response = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "홍길동", "total_amount": 5000, "items": [{"food_id": beer.pk, "quantity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "bank_account_not_configured" and response.json()["detail"]
+    assert db_state() == before
+
+
+def test_with_debug_on_pre_orders_go_ahead_without_an_account(api, table, beer, settings):
+    settings.DEBUG, settings.BANK_ACCOUNT_NO = True, ""
+    response = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "홍길동", "total_amount": 5000, "items": [{"food_id": beer.pk, "quantity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "accountNo=&" in response.json()["redirect_url"]

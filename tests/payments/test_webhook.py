@@ -9,10 +9,11 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from ordering.events import GROUP_KITCHEN, table_group
+from ordering.events import GROUP_KITCHEN, GROUP_MENU, GROUP_STAFF, table_group
 from ordering.models import Order
 from payments.models import PaymentEvent
 from payments.services import pre_orders_expire
+from tests.api.support import IN_MEMORY_LAYER, EventRecorder
 from tests.factories import TableFactory
 from tests.payments.support import (
     SAMPLES,
@@ -277,7 +278,7 @@ def test_the_same_name_with_different_amounts_is_matched_by_amount(api, table, p
 
 
 def test_two_expired_pre_orders_with_the_same_name_and_amount_are_ambiguous(
-    api, table, beer, django_capture_on_commit_callbacks
+    settings, api, table, beer, django_capture_on_commit_callbacks
 ):
     first = pre_order(api, table, (beer, 1), payer_name="최강").json()["order_id"]
     _expire_all()
@@ -293,10 +294,10 @@ def test_two_expired_pre_orders_with_the_same_name_and_amount_are_ambiguous(
     assert set(Order.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {"cancelled"}
     beer.refresh_from_db()
     assert beer.stock == 4
-    assert callbacks == []
+    staff_only_told(settings, callbacks, ["ambiguous"])
 
 
-def test_an_unmatched_deposit_is_stored_for_staff(api, pending, django_capture_on_commit_callbacks):
+def test_an_unmatched_deposit_is_stored_for_staff(settings, api, pending, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = deliver(api, deposit_body("모르는사람", 12000))
         wrong_amount = deliver(api, deposit_body("홍길동", 12001))
@@ -304,7 +305,7 @@ def test_an_unmatched_deposit_is_stored_for_staff(api, pending, django_capture_o
     assert response.status_code == wrong_amount.status_code == 200
     assert list(PaymentEvent.objects.values_list("outcome", "order_id")) == [("unmatched", None)] * 2
     assert Order.objects.get(pk=pending.pk).status == "pre_order"
-    assert callbacks == []
+    staff_only_told(settings, callbacks, ["unmatched"] * 2)
 
 
 def test_a_match_notice_for_an_unknown_order_number_is_unmatched(api, pending):
@@ -382,7 +383,7 @@ def test_a_late_match_notice_also_revives(api, table, beer):
 
 
 def test_a_late_deposit_without_stock_needs_a_refund_and_changes_nothing(
-    api, table, beer, django_capture_on_commit_callbacks
+    settings, api, table, beer, django_capture_on_commit_callbacks
 ):
     order_id = pre_order(api, table, (beer, 3), payer_name="늦은입금").json()["order_id"]
     _expire_all()
@@ -400,7 +401,7 @@ def test_a_late_deposit_without_stock_needs_a_refund_and_changes_nothing(
     assert order.status == "cancelled" and order.paid_at is None
     beer.refresh_from_db()
     assert beer.stock == stock_before == 2
-    assert callbacks == []
+    staff_only_told(settings, callbacks, ["needs_refund"])
 
 
 # --- faults -----------------------------------------------------------------------------------------
@@ -431,3 +432,14 @@ def test_a_passing_database_fault_is_5xx_and_a_retry_succeeds(api, pending, djan
     assert retry.status_code == 200
     assert Order.objects.get(pk=pending.pk).status == "completed"
     assert PaymentEvent.objects.get().outcome == "matched"
+
+
+def staff_only_told(settings, callbacks, outcomes):
+    """What a delivery that completes nothing broadcasts: a payment.received to the staff screens, per delivery,
+    and nothing to the kitchen or the menu."""
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
+    recorder = EventRecorder().subscribe(GROUP_STAFF, GROUP_KITCHEN, GROUP_MENU)
+    for callback in callbacks:
+        callback()
+    events = recorder.drain()
+    assert [(e["type"], e["payment"]["outcome"]) for e in events] == [("payment.received", o) for o in outcomes]

@@ -28,6 +28,10 @@ def test_kitchen_status_transitions(table, food, current, wanted):
         assert (caught.value.code, caught.value.extra) == ("invalid_transition", {"kitchen_status": current})
     expected = wanted if (current, wanted) in ALLOWED else current
     assert Order.objects.get(pk=order.pk).kitchen_status == expected
+    # the order's status is its lines': they moved (or stayed) with it, served lines with their time
+    assert [(line.kitchen_status, line.served_at is not None) for line in order.items.all()] == [
+        (expected, expected == KitchenStatus.SERVED)
+    ]
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PRE_ORDER, OrderStatus.CANCELLED])

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from ordering import services
 from ordering.errors import Conflict, DomainError, NotFound
-from ordering.models import Food, Order, OrderItem, OrderStatus
+from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus
 from tests.api.factories import OrderFactory
 from tests.factories import FoodFactory, TableFactory
 
@@ -168,7 +168,7 @@ def test_table_create_with_a_taken_name_is_a_conflict():
 
 
 def test_table_orders_reset_keeps_pending_pre_orders_on_the_tab(table, food):
-    done = OrderFactory(table=table, lines=[(food, 1)])
+    done = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.SERVED)  # nothing left to cook
     pending = OrderFactory(table=table, status=OrderStatus.PRE_ORDER, payer_name="홍길동", lines=[(food, 1)])
     other = OrderFactory(lines=[(food, 1)])
 

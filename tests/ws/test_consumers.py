@@ -10,7 +10,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.asgi import application
+from kitchen.models import StaffCall
 from ordering.models import Order
+from tests.api.helpers import iso
 from tests.factories import FoodFactory, StaffFactory, TableFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,12 +167,16 @@ async def test_kitchen_status_change_and_reset_reach_tab_and_kitchen():
     kitchen, snapshot = await connect(f"/ws/kitchen/?token={token}")
     assert [o["id"] for o in snapshot["orders"]] == [order.json()["id"]]
 
-    await call_api("patch", f"/api/orders/{order.json()['id']}/kitchen-status/", {"kitchen_status": "cooking"}, token)
-    for communicator in (tab, kitchen):
-        event = await next_event(communicator)
-        assert (event["type"], event["order"]["kitchen_status"]) == ("order.updated", "cooking")
+    for kitchen_status in ["cooking", "served"]:  # served: nothing left to cook, so the table resets freely
+        await call_api(
+            "patch", f"/api/orders/{order.json()['id']}/kitchen-status/", {"kitchen_status": kitchen_status}, token
+        )
+        for communicator in (tab, kitchen):
+            event = await next_event(communicator)
+            assert (event["type"], event["order"]["kitchen_status"]) == ("order.updated", kitchen_status)
 
-    await call_api("delete", f"/api/tables/{table.pk}/orders/reset/", token=token)
+    reset = await call_api("delete", f"/api/tables/{table.pk}/orders/reset/", token=token)
+    assert reset.json() == {"archived": 1}
     for communicator in (tab, kitchen):
         event = await next_event(communicator)
         assert event == {"type": "table.reset", "table_id": str(table.pk), "ts": event["ts"], "seq": event["seq"]}
@@ -187,7 +193,17 @@ async def test_staff_call_reaches_the_kitchen_only():
     assert response.status_code == 202
 
     event = await next_event(kitchen)
-    assert (event["type"], event["message"], event["table"]["name"]) == ("staff.called", "물 좀 주세요", table.name)
+    call = await sync_to_async(StaffCall.objects.get)()
+    assert response.json() == {"status": "sent", "call_id": call.pk}
+    assert event["type"] == "staff.called"
+    assert event["call"] == {
+        "id": call.pk,
+        "table": {"id": str(table.pk), "name": table.name},
+        "message": "물 좀 주세요",
+        "created_at": iso(call.created_at),
+        "acked_at": None,
+        "acked_by": None,
+    }
     assert await tab.receive_nothing(timeout=0.3)
     await tab.disconnect()
     await kitchen.disconnect()
@@ -257,7 +273,9 @@ async def test_a_change_to_an_order_archived_by_a_reset_does_not_bring_it_back_o
     order = await call_api(
         "post", "/api/orders/", {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]}
     )
-    await call_api("delete", f"/api/tables/{table.pk}/orders/reset/", token=token)
+    # forced: the ticket is not served yet, and is still moved on the board after it left the tab
+    reset = await call_api("delete", f"/api/tables/{table.pk}/orders/reset/?force=true", token=token)
+    assert reset.json() == {"archived": 1}
     tab, _ = await connect(f"/ws/tables/{table.pk}/")
     kitchen, _ = await connect(f"/ws/kitchen/?token={token}")
 

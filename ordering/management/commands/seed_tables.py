@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -11,5 +12,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        created = sum(Table.objects.get_or_create(name=name)[1] for name in NAMES)
+        # With TABLE_OPENING=required a new table waits for staff to open it; existing ones keep their state.
+        defaults = {"is_open": not settings.TABLE_OPENING_REQUIRED}
+        created = sum(Table.objects.get_or_create(name=name, defaults=defaults)[1] for name in NAMES)
         self.stdout.write(self.style.SUCCESS(f"tables: {created} created, {len(NAMES) - created} already there"))

@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from core.models import StaffAction
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(admin.ModelAdmin):
+    """Read-only: a record of what staff did is evidence, not something to edit."""
+
+    list_display = ["created_at", "user", "action", "target"]
+    list_filter = ["action", "user"]
+    search_fields = ["target", "user__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

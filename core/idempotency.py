@@ -1,0 +1,114 @@
+"""`Idempotency-Key` on staff writes (CONTRACT.md section 10): a kitchen tablet that lost its connection sends
+its queued taps again, and a tap the server already applied must not apply twice.
+
+The key is claimed by inserting its row in the same transaction as the write, so the write and its kept
+answer commit together or not at all; a second request with the key waits on the row (the database's unique
+index) and then answers what the first answered.
+"""
+
+import hashlib
+import time
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from core.models import IdempotentAnswer
+
+KEEP = timedelta(hours=24)
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class KeyReused(APIException):
+    status_code = 409
+    default_code = "idempotency_key_reused"
+    default_detail = "같은 Idempotency-Key로 다른 요청을 보냈습니다. 새 키를 써 주세요."
+
+
+class KeyInvalid(APIException):
+    status_code = 400
+    default_code = "invalid_idempotency_key"
+    default_detail = "Idempotency-Key는 1~200자여야 합니다."
+
+
+class _Replay(APIException):
+    """Carries a kept answer out of `initial` to `handle_exception`, before the view runs."""
+
+    def __init__(self, answer: IdempotentAnswer):
+        super().__init__()
+        self.answer = answer
+
+
+def _fingerprint(request) -> str:
+    """DRF's Request passes `body` and `get_full_path` on to Django's (read before the view parses it)."""
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.get_full_path().encode(), request.body):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class IdempotentWrites:
+    """Mixin for a DRF view whose writes honour `Idempotency-Key` (staff only: the key is per user)."""
+
+    idempotency_claim: IdempotentAnswer | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in WRITES or "Idempotency-Key" not in request.headers:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            claim = self.idempotency_claim
+            if claim is not None:
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)  # a passing fault: the key stays free for the retry
+                else:
+                    claim.status, claim.body = response.status_code, getattr(response, "data", None)
+                    claim.save(update_fields=["status", "body"])
+            return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # who is asking, and may they
+        key = request.headers.get("Idempotency-Key", "")
+        if request.method not in WRITES or not key or not request.user.is_authenticated:
+            return
+        if len(key) > 200:
+            raise KeyInvalid()
+        fingerprint = _fingerprint(request)
+        try:
+            with transaction.atomic():
+                self.idempotency_claim = IdempotentAnswer.objects.create(
+                    key=key, user=request.user, fingerprint=fingerprint
+                )
+        except IntegrityError:  # the key was used: after the first request committed (we waited on its row)
+            answer = IdempotentAnswer.objects.get(key=key, user=request.user)
+            if answer.fingerprint != fingerprint:
+                raise KeyReused() from None
+            raise _Replay(answer) from None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            response = Response(exc.answer.body, status=exc.answer.status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return super().handle_exception(exc)
+
+
+_next_sweep = 0.0
+
+
+def answers_forget() -> int:
+    """Drop answers older than a day (a tablet offline longer re-reads its board)."""
+    deleted, _ = IdempotentAnswer.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+    return deleted
+
+
+def forget_old() -> int:
+    """The periodic job (settings.PERIODIC_JOBS): jobs run every second; this sweeps every few minutes."""
+    global _next_sweep
+    if time.monotonic() < _next_sweep:
+        return 0
+    _next_sweep = time.monotonic() + 300
+    return answers_forget()

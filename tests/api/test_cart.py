@@ -1,0 +1,182 @@
+"""The table's shared cart (CONTRACT.md section 10): GET/PUT with versions, cart.updated to the table, emptied
+by an order placed from it and by a reset or close."""
+
+import pytest
+
+from ordering.events import table_group
+from ordering.models import Cart
+from tests.api.helpers import assert_error
+from tests.api.support import IN_MEMORY_LAYER, EventRecorder
+from tests.factories import FoodFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def put(api, table, items, version):
+    return api.put(
+        f"/api/tables/{table.pk}/cart/",
+        {"items": [{"food_id": f.pk, "quantity": q} for f, q in items], "version": version},
+        format="json",
+    )
+
+
+def test_a_table_without_a_cart_has_an_empty_one(api, table):
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == {"items": [], "version": 0, "updated_at": None}
+
+
+def test_a_phone_fills_the_cart_and_the_table_is_told(api, table, food, settings, django_capture_on_commit_callbacks):
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
+    tab = EventRecorder().subscribe(table_group(table.pk))
+    beer = FoodFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = put(api, table, [(food, 2), (beer, 1), (food, 1)], version=0)
+
+    assert response.status_code == 200
+    cart = response.json()
+    assert cart["items"] == [{"food_id": food.pk, "quantity": 3}, {"food_id": beer.pk, "quantity": 1}]
+    assert cart["version"] == 1 and cart["updated_at"]
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == cart
+    events = tab.drain()
+    assert [e["type"] for e in events] == ["cart.updated"] and events[0]["cart"] == cart and events[0]["seq"]
+
+
+def test_a_stale_version_is_409_with_the_current_cart(api, table, food):
+    first = put(api, table, [(food, 1)], version=0).json()
+
+    stale = put(api, table, [(food, 5)], version=0)
+
+    body = assert_error(stale, 409, "cart_changed")
+    assert body["cart"] == first
+    assert Cart.objects.get(table=table).items == [{"food_id": food.pk, "quantity": 1}]
+
+
+def test_a_cart_may_be_emptied(api, table, food):
+    put(api, table, [(food, 1)], version=0)
+    assert put(api, table, [], version=1).json()["items"] == []
+
+
+def test_a_sold_out_food_stays_in_the_cart_and_is_refused_when_ordered(api, table):
+    gone = FoodFactory(sold_out=True)
+    cart = put(api, table, [(gone, 1)], version=0).json()
+    assert cart["items"] == [{"food_id": gone.pk, "quantity": 1}]
+
+    order = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": cart["items"], "cart_version": cart["version"]},
+        format="json",
+    )
+    assert_error(order, 409, "sold_out")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == cart  # nothing ordered, nothing emptied
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"items": [{"food_id": 1, "quantity": 0}], "version": 0}, "items"),
+        ({"items": [{"food_id": 1, "quantity": 100}], "version": 0}, "items"),
+        ({"items": [{"food_id": 1, "quantity": 1}] * 51, "version": 0}, "items"),
+        ({"items": "x", "version": 0}, "items"),
+        ({"items": []}, "version"),
+        ({"items": [], "version": "1"}, "version"),
+        ({"items": [], "version": -1}, "version"),
+    ],
+)
+def test_cart_items_obey_the_order_input_rules(api, table, body, field):
+    response = api.put(f"/api/tables/{table.pk}/cart/", body, format="json")
+    assert field in assert_error(response, 400, "invalid")["errors"]
+
+
+def test_an_unknown_food_is_refused(api, table):
+    body = assert_error(
+        api.put(
+            f"/api/tables/{table.pk}/cart/", {"items": [{"food_id": 99999, "quantity": 1}], "version": 0}, format="json"
+        ),
+        400,
+        "food_not_found",
+    )
+    assert body["food_ids"] == [99999]
+
+
+@pytest.mark.parametrize("table_id", ["00000000-0000-0000-0000-000000000000", "nope"])
+def test_the_cart_of_an_unknown_table_is_404(api, table_id):
+    assert_error(api.get(f"/api/tables/{table_id}/cart/"), 404, "table_not_found")
+    assert_error(
+        api.put(f"/api/tables/{table_id}/cart/", {"items": [], "version": 0}, format="json"), 404, "table_not_found"
+    )
+
+
+def test_an_order_placed_from_the_cart_empties_it(api, table, food, settings, django_capture_on_commit_callbacks):
+    cart = put(api, table, [(food, 2)], version=0).json()
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
+    tab = EventRecorder().subscribe(table_group(table.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = api.post(
+            "/api/orders/",
+            {"table_id": str(table.pk), "items": cart["items"], "cart_version": cart["version"]},
+            format="json",
+        )
+
+    assert order.status_code == 201
+    emptied = api.get(f"/api/tables/{table.pk}/cart/").json()
+    assert emptied["items"] == [] and emptied["version"] == 2
+    assert [e["type"] for e in tab.drain()] == ["order.created", "cart.updated"]
+
+
+def test_a_pre_order_placed_from_the_cart_empties_it(api, table, food):
+    cart = put(api, table, [(food, 1)], version=0).json()
+    response = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "홍길동", "total_amount": 12000, "items": cart["items"], "cart_version": 1},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
+
+
+def test_an_order_from_an_older_cart_keeps_the_newer_items(api, table, food):
+    put(api, table, [(food, 1)], version=0)
+    newer = put(api, table, [(food, 4)], version=1).json()
+
+    api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}], "cart_version": 1},
+        format="json",
+    )
+
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == newer
+
+
+def test_an_order_without_a_cart_version_leaves_the_cart_alone(api, table, food):
+    cart = put(api, table, [(food, 1)], version=0).json()
+    api.post("/api/orders/", {"table_id": str(table.pk), "items": cart["items"]}, format="json")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == cart
+
+
+def test_a_reset_or_close_empties_the_cart(api, staff_api, table, food):
+    put(api, table, [(food, 1)], version=0)
+    staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
+
+    put(api, table, [(food, 1)], version=2)
+    staff_api.post(f"/api/tables/{table.pk}/close/")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
+
+
+def test_a_malformed_cart_version_on_an_order_is_400(api, table, food):
+    response = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}], "cart_version": "1"},
+        format="json",
+    )
+    assert "cart_version" in assert_error(response, 400, "invalid")["errors"]
+
+
+def test_an_order_of_51_lines_of_one_food_is_refused_as_sent(api, table, food):
+    response = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}] * 51},
+        format="json",
+    )
+    assert "items" in assert_error(response, 400, "invalid")["errors"]

@@ -1,0 +1,123 @@
+"""`Idempotency-Key` on staff writes (CONTRACT.md section 10): a repeat with the same key and body returns the
+first answer and changes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from core.idempotency import answers_forget
+from core.models import IdempotentAnswer, StaffAction
+from ordering.models import Food, Order
+from ordering.services import order_place
+from tests.api.helpers import assert_error
+from tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ticket(table, food):
+    return order_place(table_id=table.pk, quantities={food.pk: 2})
+
+
+def test_a_repeated_kitchen_tap_answers_the_first_answer_and_changes_nothing(staff_api, ticket):
+    path, body = f"/api/orders/{ticket.pk}/kitchen-status/", {"kitchen_status": "cooking"}
+
+    first = staff_api.patch(path, body, format="json", HTTP_IDEMPOTENCY_KEY="tap-1")
+    again = staff_api.patch(path, body, format="json", HTTP_IDEMPOTENCY_KEY="tap-1")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert StaffAction.objects.filter(action="kitchen_status").count() == 1
+    # Without the key the same request is a new one, and this one is refused: the ticket moved on.
+    assert_error(staff_api.patch(path, body, format="json"), 409, "invalid_transition")
+
+
+def test_a_refused_write_is_answered_the_same_again(staff_api, ticket):
+    path, body = f"/api/orders/{ticket.pk}/kitchen-status/", {"kitchen_status": "served"}
+
+    first = staff_api.patch(path, body, format="json", HTTP_IDEMPOTENCY_KEY="tap-2")
+    staff_api.patch(path, {"kitchen_status": "cooking"}, format="json")  # now served would be allowed
+    again = staff_api.patch(path, body, format="json", HTTP_IDEMPOTENCY_KEY="tap-2")
+
+    assert first.status_code == again.status_code == 409
+    assert again.json() == first.json()
+    assert Order.objects.get(pk=ticket.pk).kitchen_status == "cooking"
+
+
+def test_the_same_key_with_another_body_is_409(staff_api, ticket):
+    path = f"/api/orders/{ticket.pk}/kitchen-status/"
+    staff_api.patch(path, {"kitchen_status": "cooking"}, format="json", HTTP_IDEMPOTENCY_KEY="tap-3")
+
+    reused = staff_api.patch(path, {"kitchen_status": "served"}, format="json", HTTP_IDEMPOTENCY_KEY="tap-3")
+
+    assert_error(reused, 409, "idempotency_key_reused")
+    assert Order.objects.get(pk=ticket.pk).kitchen_status == "cooking"
+
+
+def test_keys_are_per_staff_user(staff_api, food):
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=StaffFactory()).key}")
+
+    staff_api.patch(f"/api/foods/{food.pk}/", {"price": 9000}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    second = other.patch(f"/api/foods/{food.pk}/", {"price": 9500}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+
+    assert second.status_code == 200 and "Idempotent-Replayed" not in second
+    assert Food.objects.get(pk=food.pk).price == 9500
+
+
+def test_a_key_longer_than_200_characters_is_400(staff_api, ticket):
+    response = staff_api.patch(
+        f"/api/orders/{ticket.pk}/kitchen-status/",
+        {"kitchen_status": "cooking"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="x" * 201,
+    )
+    assert_error(response, 400, "invalid_idempotency_key")
+    assert Order.objects.get(pk=ticket.pk).kitchen_status == "queued"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("patch", "/api/foods/{food}/", {"sold_out": True}),
+        ("delete", "/api/tables/{table}/orders/reset/?force=true", None),
+        ("post", "/api/tables/{table}/close/?force=true", None),
+        ("post", "/api/tables/{table}/open/", None),
+        ("post", "/api/tables/create/", {"name": "Z1"}),
+        ("post", "/api/orders/{order}/refunds/", {"items": [{"food_id": "{food}", "quantity": 1}], "reason": "x"}),
+        ("post", "/api/staff-calls/{call}/ack/", None),
+    ],
+    ids=["menu edit", "reset", "close", "open", "create table", "refund", "acknowledge"],
+)
+def test_every_staff_write_applies_a_key_once(staff_api, api, table, food, ticket, method, path, body):
+    call_id = api.post(f"/api/tables/{table.pk}/call-staff/", {}, format="json").json()["call_id"]
+    ids = {"food": food.pk, "table": table.pk, "order": ticket.pk, "call": call_id}
+    path = path.format(**ids)
+    if body and "items" in body:
+        body = {"items": [{"food_id": food.pk, "quantity": 1}], "reason": "x"}
+
+    first = getattr(staff_api, method)(path, body, format="json", HTTP_IDEMPOTENCY_KEY="once")
+    actions = StaffAction.objects.count()
+    again = getattr(staff_api, method)(path, body, format="json", HTTP_IDEMPOTENCY_KEY="once")
+
+    assert first.status_code in {200, 201}, first.content
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert StaffAction.objects.count() == actions  # nothing applied the second time
+
+
+def test_answers_older_than_a_day_are_forgotten(staff_api, ticket):
+    staff_api.patch(
+        f"/api/orders/{ticket.pk}/kitchen-status/",
+        {"kitchen_status": "cooking"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="old",
+    )
+    IdempotentAnswer.objects.update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert answers_forget() == 1
+    assert not IdempotentAnswer.objects.exists()

@@ -1,0 +1,37 @@
+"""The same staff tap sent twice at once (a tablet's queue flushing while the first send is still in flight)
+applies once: real threads, on MariaDB the second waits on the key's row."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from core.models import StaffAction
+from ordering.models import Order
+from ordering.services import order_place
+from tests.concurrency.threads import race
+from tests.factories import FoodFactory, StaffFactory, TableFactory
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_same_key_sent_twice_at_once_applies_once():
+    token = Token.objects.create(user=StaffFactory()).key
+    order = order_place(table_id=TableFactory().pk, quantities={FoodFactory().pk: 1})
+
+    def tap(_):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        response = client.patch(
+            f"/api/orders/{order.pk}/kitchen-status/",
+            {"kitchen_status": "cooking"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="tap-race",
+        )
+        return response.status_code, response.json()
+
+    results = race(2, tap)
+
+    assert [status for status, _ in results] == [200, 200], results
+    assert results[0][1] == results[1][1]
+    assert Order.objects.get(pk=order.pk).kitchen_status == "cooking"
+    assert StaffAction.objects.filter(action="kitchen_status").count() == 1

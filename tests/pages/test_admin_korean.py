@@ -1,0 +1,56 @@
+"""/admin/ in Korean (CONTRACT.md section 7), with staff actions and payment records read-only there."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from core import audit
+from core.models import StaffAction
+from tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "/admin/ordering/food/",
+    "/admin/ordering/table/",
+    "/admin/ordering/order/",
+    "/admin/kitchen/staffcall/",
+    "/admin/core/staffaction/",
+    "/admin/payments/paymentevent/",
+    "/admin/payments/payactionregistration/",
+]
+
+
+@pytest.fixture
+def admin_client():
+    client = Client()
+    client.force_login(StaffFactory(is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize("path", CHANGELISTS)
+def test_every_changelist_speaks_korean(admin_client, path):
+    response = admin_client.get(path)
+
+    assert response.status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>.*?<(?:a|span)[^>]*>([^<]*)<', response.content.decode(), re.S)
+    assert headers, "no column headers found"
+    english = [h for h in headers if re.search(r"[A-Za-z]", h) and h.strip() != "ID"]
+    assert english == [], english
+
+
+def test_the_admin_index_names_every_app_in_korean(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    captions = re.findall(r"<caption>\s*<a[^>]*>([^<]*)</a>", page)
+    assert captions and all(not re.search(r"[A-Za-z]", c) for c in captions), captions
+
+
+def test_staff_actions_cannot_be_changed_or_deleted(admin_client):
+    audit.record(None, "table_reset", "A1")
+    action = StaffAction.objects.get()
+
+    assert admin_client.get(f"/admin/core/staffaction/{action.pk}/delete/").status_code == 403
+    assert admin_client.post(f"/admin/core/staffaction/{action.pk}/change/", {"action": "x"}).status_code == 403
+    assert admin_client.get("/admin/core/staffaction/add/").status_code == 403
+    assert StaffAction.objects.get().action == "table_reset"

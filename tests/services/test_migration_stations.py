@@ -1,0 +1,45 @@
+"""The front-of-house migration gives orders placed before it their stations and line statuses."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("ordering", "0001_initial")]
+AFTER = [("ordering", "0002_front_of_house")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_latest_schema():
+    """Stepping ordering back also steps back the apps that depend on it: every later test needs them all."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_old_lines_take_their_food_station_and_their_order_status():
+    old = migrate(BEFORE)
+    Food, Table, Order, OrderItem = (old.get_model("ordering", m) for m in ("Food", "Table", "Order", "OrderItem"))
+    dish = Food.objects.create(name="김치전", price=12000, category="menu")
+    beer = Food.objects.create(name="맥주", price=5000, category="drinks")
+    table = Table.objects.create(name="Z9")
+    cooking = Order.objects.create(order_number="P1", table=table, total_amount=17000, kitchen_status="cooking")
+    served = Order.objects.create(order_number="P2", table=table, total_amount=5000, kitchen_status="served")
+    for order, food in [(cooking, dish), (cooking, beer), (served, beer)]:
+        OrderItem.objects.create(order=order, food=food, food_name=food.name, unit_price=food.price, quantity=1)
+
+    new = migrate(AFTER)
+    Food, OrderItem = new.get_model("ordering", "Food"), new.get_model("ordering", "OrderItem")
+
+    assert dict(Food.objects.values_list("name", "station")) == {"김치전": "kitchen", "맥주": "bar"}
+    lines = OrderItem.objects.order_by("id").values_list("order__order_number", "station", "kitchen_status")
+    assert list(lines) == [("P1", "kitchen", "cooking"), ("P1", "bar", "cooking"), ("P2", "bar", "served")]
+    assert new.get_model("ordering", "Table").objects.get(name="Z9").is_open is True
