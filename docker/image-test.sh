@@ -164,15 +164,19 @@ export CONTAINERS_CONF="$WORK/containers.conf"
     echo 'events_logger = "file"'
 } >"$CONTAINERS_CONF"
 
-if ! podman_info=$(podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupsVersion}} {{.Store.GraphDriverName}}' 2>&1); then
+cannot_run_containers() {
     {
         echo
         echo "################################################################################"
         echo "# image-test: THIS MACHINE CANNOT RUN PODMAN. The production image is NOT tested."
         echo "################################################################################"
-        echo "$podman_info"
+        echo "$1"
     } >&2
-    die "podman info failed (see above)"
+    die "$2"
+}
+
+if ! podman_info=$(podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupsVersion}} {{.Store.GraphDriverName}}' 2>&1); then
+    cannot_run_containers "$podman_info" "podman info failed (see above)"
 fi
 say "podman $(podman version --format '{{.Client.Version}}'), runtime/cgroups/storage: $podman_info"
 
@@ -236,8 +240,10 @@ else
     say "stand-in $BASE_IMAGE exists (IMAGE_TEST_REBUILD_BASE=1 builds it again)"
     timing "stand-in base (cached)" "$(seconds_since "$t")"
 fi
-podman run --rm --network none "$BASE_IMAGE" python -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' ||
-    die "the stand-in $BASE_IMAGE does not run Python 3.11: podman cannot run containers here?"
+if ! run_out=$(podman run --rm --network none "$BASE_IMAGE" python -c 'import sys; print(sys.version_info[:2])' 2>&1); then
+    cannot_run_containers "$run_out" "podman cannot start a container from $BASE_IMAGE (see above)"
+fi
+[ "$run_out" = "(3, 11)" ] || die "the stand-in $BASE_IMAGE runs Python $run_out, not 3.11"
 ok "a container runs (runc), base Python 3.11"
 
 # --- the app image ----------------------------------------------------------------------------------
@@ -256,11 +262,16 @@ awk '/STEP [0-9]+\/[0-9]+: / { step = $0 } /^--> Using cache/ { step = "" }
     /^--> [0-9a-f]|COMMIT/ && step != "" { print "  ran: " substr(step, 1, 100); step = "" }' \
     "$WORK/build.log" | grep -E 'STEP [0-9]+/[0-9]+: (RUN|COPY)' || true
 new_image=$(podman image inspect --format '{{.Id}}' "$APP_IMAGE")
-# The previous build of this tag and the build stage of earlier runs (untagged leaves, dangling before
-# this build) only take room now. Not `podman image prune`: it would also take this build's build
-# stage, and with it the cached dependency layers the next build starts from.
+# The previous build of this tag and the build stages of earlier runs (untagged leaves, dangling before
+# this build) only take room now, unless this build used them (a step from cache). Not `podman image
+# prune`: it would take this build's build stage too, and the cached dependency layers with it.
+used_layers=$(grep -oE '^--> (Using cache )?[0-9a-f]{10,}' "$WORK/build.log" | awk '{ print $NF }')
 for image in $old_image $dangling_before; do
-    if [ "$image" != "$new_image" ]; then
+    keep=0
+    for layer in $new_image $used_layers; do
+        case "$image" in "$layer"*) keep=1 ;; esac
+    done
+    if [ "$keep" = 0 ]; then
         podman rmi "$image" >/dev/null 2>&1 || true
     fi
 done

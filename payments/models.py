@@ -34,17 +34,19 @@ class PaymentEvent(models.Model):
         NEEDS_REFUND = "needs_refund", "환불 필요"
         IGNORED = "ignored", "무시"
 
-    trace_id = ExactCharField(max_length=128, unique=True)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    transaction_name = models.CharField(max_length=100, blank=True, default="")
-    amount = models.BigIntegerField(null=True, blank=True)
-    order_number = models.CharField(max_length=40, blank=True, default="")
-    outcome = models.CharField(max_length=14, choices=Outcome.choices, db_index=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_events")
-    transaction_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    raw = models.JSONField(default=dict)
+    trace_id = ExactCharField("추적 ID", max_length=128, unique=True)
+    kind = models.CharField("종류", max_length=12, choices=Kind.choices)
+    transaction_name = models.CharField("입금자명", max_length=100, blank=True, default="")
+    amount = models.BigIntegerField("금액", null=True, blank=True)
+    order_number = models.CharField("주문번호", max_length=40, blank=True, default="")
+    outcome = models.CharField("처리 결과", max_length=14, choices=Outcome.choices, db_index=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment_events", verbose_name="주문"
+    )
+    transaction_at = models.DateTimeField("거래 시각", null=True, blank=True)
+    received_at = models.DateTimeField("받은 시각", auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField("처리 시각", null=True, blank=True)
+    raw = models.JSONField("원문", default=dict)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -57,13 +59,16 @@ class PaymentEvent(models.Model):
 class PayActionRegistration(models.Model):
     """Outbox row: tell PayAction about a pre-order so it can match the deposit by order number."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payaction_registration")
-    created_at = models.DateTimeField(auto_now_add=True)
-    done = models.BooleanField(default=False)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, related_name="payaction_registration", verbose_name="주문"
+    )
+    created_at = models.DateTimeField("만든 시각", auto_now_add=True)
+    done = models.BooleanField("등록 완료", default=False)
+    attempts = models.PositiveSmallIntegerField("시도 횟수", default=0)
+    next_attempt_at = models.DateTimeField("다음 시도", null=True, blank=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "페이액션 주문 등록"
         indexes = [models.Index(fields=["done", "next_attempt_at"], name="payaction_outbox_idx")]
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 // /kitchen/[?station=kitchen|bar]: the wall screen. Open tickets from the /ws/kitchen/ snapshot plus
 // events, oldest first. With a station, each ticket shows and moves only that station's lines; without,
 // it is the expo view of whole tickets. Staff calls stay until someone acknowledges them.
-import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast } from "./common.js";
+// Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
+// own Idempotency-Key, and sent in order once the board is live again.
+import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, uuid } from "./common.js";
 
 const board = $("#board");
 const STATION = board.dataset.station || null; // "kitchen" | "bar" | null: the expo view
@@ -15,13 +17,28 @@ const LATE_MS = Number(board.dataset.lateMinutes || 20) * 60_000;
 const SERVED_KEEP = 6;
 const SERVED_KEY = `board:served:${STATION || "all"}`; // each station recalls its own
 const SOUND_KEY = "board:sound";
+const QUEUE_KEY = `board:queue:${STATION || "all"}`;
+const ACTION_LABEL = { cooking: START_LABEL, served: "서빙완료", recall: "되돌리기" };
+// The next button of a ticket appears where the finger still is: a double tap must not start and serve.
+const TAP_GUARD_MS = 600;
+const RETRY_BASE_MS = 1_000;
+const RETRY_MAX_MS = 15_000;
+const NOTES_KEPT = 5;
 
 const state = {
   tickets: new Map(), // order id -> Order (completed, queued or cooking)
   served: loadServed(), // [{order, servedAt}] newest first
   calls: new Map(), // call id -> open StaffCall
   acking: new Set(), // call ids with an acknowledgement in flight
-  busy: new Set(), // order ids with a request in flight
+  ackKeys: new Map(), // call id -> Idempotency-Key, kept until the ack is answered (a retry reuses it)
+  known: new Map(), // order id -> the server's latest version of it (snapshot, event or our own answer)
+  notOpen: new Set(), // order ids missing from the latest snapshot: no longer an open ticket here
+  queue: loadQueue(), // taps not yet answered, oldest first: [{key, orderId, action, target, from, body, ...}]
+  lastTap: new Map(), // order id -> time of its last tap (TAP_GUARD_MS)
+  notes: [], // taps dropped because they no longer apply: [{id, text, detail}]
+  connection: "connecting",
+  live: false, // the socket is open and its snapshot applied: the board knows the server's state
+  sendFailed: false, // the last send hit a network fault or a 5xx
   fresh: new Set(), // order ids to animate once
   snapshots: 0,
   clockOffset: 0, // server time - local time, so a wall screen with a wrong clock still ages right
@@ -45,6 +62,23 @@ function saveServed() {
 
 function now() {
   return Date.now() + state.clockOffset;
+}
+
+function loadQueue() {
+  try {
+    const queue = JSON.parse(localStorage.getItem(QUEUE_KEY));
+    return Array.isArray(queue) ? queue.filter((entry) => entry && entry.key && entry.orderId && entry.body) : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveQueue() {
+  try {
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(state.queue));
+  } catch {
+    // storage full or blocked: the taps are still sent from memory while this page stays open
+  }
 }
 
 // --- sound ------------------------------------------------------------------------------------------
@@ -161,10 +195,26 @@ function otherPart(order) {
   return h("p", { class: "ticket-other" }, `+ ${STATION_NAMES[other] || other} ${count}개 · ${label}`);
 }
 
+function pendingOf(orderId) {
+  return state.queue.filter((entry) => entry.orderId === orderId);
+}
+
+function guarded(orderId) {
+  return Date.now() - (state.lastTap.get(orderId) || 0) < TAP_GUARD_MS;
+}
+
+/** "보내기 대기" on a ticket whose taps the server has not answered yet. */
+function pendingBadge(orderId) {
+  const count = pendingOf(orderId).length;
+  if (!count) return null;
+  return h("span", { class: "pending-badge", title: "연결되면 보냅니다" }, count > 1 ? `보내기 대기 ${count}` : "보내기 대기");
+}
+
 function ticketCard(order) {
   const age = ticketAge(order);
-  const busy = state.busy.has(order.id);
+  const busy = guarded(order.id);
   const part = partStatus(order);
+  const pending = pendingOf(order.id).length > 0;
   const action =
     part === "queued"
       ? h("button", { type: "button", class: "btn btn-start", dataset: { action: "cooking", id: order.id }, disabled: busy }, START_LABEL)
@@ -175,8 +225,8 @@ function ticketCard(order) {
   return h(
     "article",
     {
-      class: `ticket ${ageClass(age)}${state.fresh.has(order.id) ? " is-new" : ""}`,
-      dataset: { orderId: order.id, kitchenStatus: part, paidAt: order.paid_at || order.order_date },
+      class: `ticket ${ageClass(age)}${state.fresh.has(order.id) ? " is-new" : ""}${pending ? " is-pending" : ""}`,
+      dataset: { orderId: order.id, kitchenStatus: part, paidAt: order.paid_at || order.order_date, pending: String(pending) },
     },
     h(
       "header",
@@ -187,7 +237,7 @@ function ticketCard(order) {
     h(
       "div",
       { class: "ticket-status" },
-      h("span", { class: "ticket-state" }, PART_LABEL[part]),
+      h("span", { class: "ticket-state-row" }, h("span", { class: "ticket-state" }, PART_LABEL[part]), pendingBadge(order.id)),
       h("span", {}, `${clock(order.paid_at || order.order_date)} 주문${order.payer_name ? ` · ${order.payer_name}` : ""}`),
     ),
     h("ul", { class: "ticket-items" }, linesOf(order).map(lineItem)),
@@ -246,10 +296,11 @@ function renderServed() {
               { class: "served-info" },
               h("div", { class: "served-table" }, order.table_name, h("span", { class: "allday-split" }, `${clock(servedAt)} 서빙`)),
               h("div", { class: "served-items" }, linesOf(order).map((i) => `${i.food.name} ${i.quantity}`).join(", ")),
+              pendingBadge(order.id),
             ),
             h(
               "button",
-              { type: "button", class: "btn btn-recall btn-sm", dataset: { action: "recall", id: order.id }, disabled: state.busy.has(order.id) },
+              { type: "button", class: "btn btn-recall btn-sm", dataset: { action: "recall", id: order.id }, disabled: guarded(order.id) },
               "되돌리기",
             ),
           ),
@@ -307,9 +358,45 @@ function applyOrder(order) {
   return false;
 }
 
+/** The order as it will be once `entry` is applied: the tapped station's lines (or all) at the target. */
+function predicted(order, entry) {
+  const station = entry.body.station || null;
+  const items = order.items.map((item) => (station === null || item.station === station ? { ...item, kitchen_status: entry.target } : item));
+  return { ...order, items, kitchen_status: statusOf(items.map((item) => item.kitchen_status)) };
+}
+
+/** The server's order with this board's unanswered taps on top: what the cook expects to see. */
+function withPending(order) {
+  return pendingOf(order.id).reduce(predicted, order);
+}
+
+/** The server's latest state of one order (an event or our own answer). Returns true if it is new here. */
+function learn(order) {
+  state.known.set(order.id, order);
+  state.notOpen.delete(order.id);
+  return applyOrder(withPending(order));
+}
+
+/** Show an order again from what the server last said (a queued tap of it was dropped). */
+function reshow(orderId) {
+  const truth = state.known.get(orderId);
+  if (truth && !state.notOpen.has(orderId)) applyOrder(withPending(truth));
+  else state.tickets.delete(orderId);
+}
+
 function applySnapshot(orders) {
   const before = new Set(state.tickets.keys());
-  state.tickets = new Map(orders.filter(isOpenTicket).map((order) => [order.id, order]));
+  const listed = new Set(orders.map((order) => order.id));
+  for (const id of state.known.keys()) if (!listed.has(id)) state.notOpen.add(id);
+  for (const order of orders) {
+    state.known.set(order.id, order);
+    state.notOpen.delete(order.id);
+  }
+  // Orders with unanswered taps that the snapshot leaves out (served here, a recall waiting) keep their prediction.
+  const waiting = [...new Set(state.queue.map((entry) => entry.orderId))]
+    .filter((id) => !listed.has(id) && state.known.has(id))
+    .map((id) => state.known.get(id));
+  state.tickets = new Map([...orders, ...waiting].map(withPending).filter(isOpenTicket).map((order) => [order.id, order]));
   const missed = [...state.tickets.keys()].filter((id) => !before.has(id));
   if (state.snapshots > 0 && missed.length) {
     for (const id of missed) state.fresh.add(id);
@@ -340,12 +427,16 @@ async function ackCall(id) {
   if (state.acking.has(id)) return;
   state.acking.add(id);
   renderCalls();
+  // One key per call until the server answers: a second tap after a lost answer is the same ack.
+  if (!state.ackKeys.has(id)) state.ackKeys.set(id, uuid());
   try {
-    await api(`/api/staff-calls/${id}/ack/`, { method: "POST" });
+    await api(`/api/staff-calls/${id}/ack/`, { method: "POST", idempotencyKey: state.ackKeys.get(id) });
     state.calls.delete(id); // the staff.call_acked event clears it on every other screen
+    state.ackKeys.delete(id);
   } catch (error) {
     if (error.status === 404) state.calls.delete(id);
     else toast(error.detail, "error", 6000);
+    if (error.status >= 400 && error.status < 500) state.ackKeys.delete(id); // answered: a new tap is a new request
     if (error.code === "not_authenticated") setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500);
   } finally {
     state.acking.delete(id);
@@ -380,13 +471,15 @@ function onMessage(msg) {
     case "snapshot":
       applyCalls(msg.calls || []);
       applySnapshot(msg.orders);
+      state.sendFailed = false;
+      setTimeout(sendQueue); // after this render: taps kept while away go out now, checked against it
       break;
     case "order.created":
     case "order.paid":
-      if (applyOrder(msg.order)) sound.newTicket();
+      if (learn(msg.order)) sound.newTicket();
       break;
     case "order.updated":
-      applyOrder(msg.order);
+      learn(msg.order);
       break;
     case "table.reset":
       for (const order of [...state.tickets.values()]) if (order.table === msg.table_id) state.tickets.delete(order.id);
@@ -413,22 +506,179 @@ function loginNext() {
   return encodeURIComponent(location.pathname + location.search);
 }
 
-async function setKitchenStatus(orderId, kitchenStatus) {
-  if (state.busy.has(orderId)) return;
-  state.busy.add(orderId);
+// --- taps: shown at once, kept, sent in order ---------------------------------------------------------
+
+/** Korean topic / object particles after a word: 은/는, 을/를 by its last syllable's final consonant. */
+function particle(word, withFinal, withoutFinal) {
+  const code = word.charCodeAt(word.length - 1) - 0xac00;
+  return code >= 0 && code < 11172 && code % 28 !== 0 ? withFinal : withoutFinal;
+}
+
+function tapName(entry) {
+  return `'${ACTION_LABEL[entry.action] || entry.action}'`;
+}
+
+function addNote(text, detail) {
+  state.notes = [{ id: uuid(), text, detail }, ...state.notes].slice(0, NOTES_KEPT);
+  renderNotes();
+}
+
+function renderNotes() {
+  $("#sync-notes").replaceChildren(
+    ...state.notes.map((note) =>
+      h(
+        "div",
+        { class: "sync-note", role: "status", dataset: { noteId: note.id } },
+        h("span", { class: "sync-note-text" }, note.text, note.detail ? h("small", {}, note.detail) : null),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-sm",
+            onclick: () => {
+              state.notes = state.notes.filter((n) => n.id !== note.id);
+              renderNotes();
+            },
+          },
+          "확인",
+        ),
+      ),
+    ),
+  );
+}
+
+/** Offline, or taps waiting: the cook must know the screen is ahead of the server. */
+function renderSync() {
+  const box = $("#sync");
+  const count = state.queue.length;
+  const offline = !navigator.onLine || state.sendFailed || state.connection === "waiting" || state.connection === "denied";
+  box.hidden = !offline && !count;
+  box.dataset.state = offline ? "offline" : "sending";
+  box.dataset.count = count;
+  const what = offline ? "연결 끊김" : state.live ? "보내는 중" : "연결 중";
+  $("#sync-text").textContent = count
+    ? `${what} · 보낼 탭 ${count}개`
+    : `${what} · 누른 탭은 저장했다가 연결되면 보내요`;
+}
+
+function renderAll() {
   renderTickets();
   renderServed();
-  const body = STATION ? { kitchen_status: kitchenStatus, station: STATION } : { kitchen_status: kitchenStatus };
+  renderSync();
+}
+
+function tap(orderId, action) {
+  if (guarded(orderId)) return;
+  const shown = state.tickets.get(orderId) || state.served.find((s) => s.order.id === orderId)?.order;
+  if (!shown) return;
+  const target = action === "recall" ? "cooking" : action;
+  const entry = {
+    key: uuid(), // made once per tap: a resend after an unknown outcome is answered, never applied twice
+    orderId,
+    action,
+    target,
+    from: partStatus(shown), // what the cook saw: if the server says otherwise later, the tap no longer applies
+    body: STATION ? { kitchen_status: target, station: STATION } : { kitchen_status: target },
+    table: shown.table_name,
+    number: shown.order_number,
+    at: new Date().toISOString(),
+  };
+  state.lastTap.set(orderId, Date.now());
+  setTimeout(renderAll, TAP_GUARD_MS + 20);
+  state.queue.push(entry);
+  saveQueue();
+  applyOrder(predicted(shown, entry));
+  renderAll();
+  sendQueue();
+}
+
+/** A queued tap the server's latest state (a fresh snapshot, or events since) says no longer applies. */
+function outdated(entry) {
+  const truth = state.known.get(entry.orderId);
+  if (entry.action === "recall") return Boolean(truth) && !state.notOpen.has(entry.orderId) && partStatus(truth) !== "served";
+  if (state.notOpen.has(entry.orderId)) return true; // served or cleared elsewhere: a "start" now would be a recall
+  return Boolean(truth) && partStatus(truth) !== entry.from;
+}
+
+function removeEntry(entry) {
+  state.queue = state.queue.filter((e) => e.key !== entry.key);
+  saveQueue();
+}
+
+function drop(entry, text, detail) {
+  removeEntry(entry);
+  reshow(entry.orderId);
+  addNote(text, detail);
+}
+
+function conflictNote(entry) {
+  const name = tapName(entry);
+  return `${entry.table} 주문의 ${name}${particle(ACTION_LABEL[entry.action] || "", "은", "는")} 다른 화면에서 이미 바뀌어 적용하지 않았어요`;
+}
+
+let sending = false;
+let retryTimer = null;
+let retryAttempt = 0;
+
+function scheduleRetry() {
+  clearTimeout(retryTimer);
+  const exp = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** retryAttempt);
+  retryAttempt += 1;
+  retryTimer = setTimeout(sendQueue, Math.round(exp / 2 + (Math.random() * exp) / 2));
+}
+
+/** Send the queued taps one by one, oldest first, while the board is live; stop at a network fault. */
+async function sendQueue() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  if (sending || !state.live) return; // a fresh snapshot will call again
+  sending = true;
   try {
-    const order = await api(`/api/orders/${orderId}/kitchen-status/`, { method: "PATCH", body });
-    applyOrder(order);
-  } catch (error) {
-    toast(error.detail, "error", 6000);
-    if (error.code === "not_authenticated") setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500);
+    while (state.queue.length && state.live) {
+      const entry = state.queue[0];
+      if (outdated(entry)) {
+        drop(entry, conflictNote(entry), `주문번호 ${entry.number}`);
+        renderAll();
+        continue;
+      }
+      let order;
+      try {
+        order = await api(`/api/orders/${entry.orderId}/kitchen-status/`, {
+          method: "PATCH",
+          body: entry.body,
+          idempotencyKey: entry.key,
+        });
+      } catch (error) {
+        if (error.status === 0 || error.status >= 500 || error.status === 429) {
+          // Unknown outcome: kept with its key, so the resend is answered with the first answer.
+          state.sendFailed = true;
+          scheduleRetry();
+          return;
+        }
+        if (error.code === "not_authenticated") {
+          // Kept for after the login: the queue lives in localStorage.
+          toast(error.detail, "error", 6000);
+          setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500);
+          return;
+        }
+        if (error.status === 409 && (error.code === "invalid_transition" || error.code === "not_paid")) {
+          drop(entry, conflictNote(entry), `주문번호 ${entry.number}`);
+        } else {
+          const name = tapName(entry);
+          drop(entry, `${entry.table} 주문의 ${name}${particle(ACTION_LABEL[entry.action] || "", "을", "를")} 보내지 못했어요`, error.detail);
+        }
+        renderAll();
+        continue;
+      }
+      state.sendFailed = false;
+      retryAttempt = 0;
+      removeEntry(entry);
+      learn(order);
+      renderAll();
+    }
   } finally {
-    state.busy.delete(orderId);
-    renderTickets();
-    renderServed();
+    sending = false;
+    renderSync();
   }
 }
 
@@ -437,8 +687,14 @@ function start() {
   board.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
-    const target = button.dataset.action === "recall" ? "cooking" : button.dataset.action;
-    setKitchenStatus(button.dataset.id, target);
+    tap(button.dataset.id, button.dataset.action);
+  });
+  window.addEventListener("offline", renderSync);
+  window.addEventListener("online", () => {
+    state.sendFailed = false;
+    retryAttempt = 0;
+    renderSync();
+    sendQueue();
   });
   $("#sound-toggle").addEventListener("click", () => {
     const blocked = sound.enabled && (!sound.context || sound.context.state !== "running");
@@ -455,12 +711,16 @@ function start() {
   sound.unlock();
   renderSoundToggle();
   renderServed();
+  renderSync();
   tick();
   setInterval(tick, 1000);
   connectLive(STATION ? `/ws/kitchen/?station=${STATION}` : "/ws/kitchen/", {
     onMessage,
     onState: (connection, info) => {
       indicator(connection, info);
+      state.connection = connection;
+      state.live = connection === "open"; // the snapshot follows at once and sends what waits
+      renderSync();
       if (connection === "denied") location.assign(`/accounts/login/?next=${loginNext()}`);
     },
   });

@@ -25,11 +25,26 @@ export class ApiError extends Error {
   }
 }
 
-/** JSON request to the API; resolves to the body, rejects with ApiError (network faults: status 0). */
-export async function api(path, { method = "GET", body } = {}) {
+/** A random UUID (v4). crypto.randomUUID needs a secure context; a pub's LAN over plain http is not one. */
+export function uuid() {
+  if (window.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * JSON request to the API; resolves to the body, rejects with ApiError (network faults: status 0).
+ * idempotencyKey: sent as `Idempotency-Key` (staff writes, CONTRACT.md section 10); reuse it to resend the
+ * same write after an unknown outcome, the server answers a repeat with the first answer.
+ */
+export async function api(path, { method = "GET", body, idempotencyKey } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken");
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let response;
   try {
     response = await fetch(path, {

@@ -245,7 +245,12 @@ function renderStations(rows) {
           h(
             "tr",
             { dataset: { station: row.station } },
-            h("th", { scope: "row" }, h("i", { class: "swatch", style: `background:${STATION_COLOR[row.station] || "#a8a29e"}` }), STATION_LABEL[row.station] || row.station),
+            h(
+              "th",
+              { scope: "row" },
+              h("i", { class: "swatch", style: `background:${STATION_COLOR[row.station] || "#a8a29e"}` }),
+              STATION_LABEL[row.station] || row.station,
+            ),
             h("td", {}, `${row.quantity}개`),
             h("td", { class: "amount" }, won(row.net)),
           ),
@@ -259,9 +264,14 @@ function renderHead(report) {
   const mode = $("#dash-mode");
   mode.hidden = live;
   mode.textContent = live ? "" : "지난 영업일";
-  const updated = new Date().toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  const updated = new Date().toLocaleTimeString("ko-KR", {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+  });
   $("#dash-window").textContent = `${dayTime(report.from)} ~ ${dayTime(report.to)} · ${live ? "실시간" : "기록"} · ${updated} 기준`;
-  dateInput.value = report.date;
+  if (document.activeElement !== dateInput) dateInput.value = report.date; // never under a person's typing
   if (state.today) dateInput.max = state.today;
   $("#report-today").hidden = live;
   $("#report-csv").href = `/api/reports/night.csv?date=${report.date}`;
@@ -301,6 +311,7 @@ async function load() {
     }
     error.textContent = `매출을 불러오지 못했습니다. ${failure.detail || ""}`;
     error.hidden = false;
+    $("#report-today").hidden = state.date === null; // a way back from a date the server refused
   } finally {
     if (mine === state.loads) $("#dashboard").setAttribute("aria-busy", "false");
   }

@@ -1,5 +1,5 @@
-// /t/{table_id}/: the customer's tab. Menu with live sold-out, cart, direct and pay-first orders,
-// live payment and kitchen status from /ws/tables/{table_id}/.
+// /t/{table_id}/: the customer's tab. Menu with live sold-out, the table's shared cart, direct and pay-first
+// orders, live payment and kitchen status from /ws/tables/{table_id}/.
 import {
   $,
   ApiError,
@@ -18,7 +18,6 @@ import {
 
 const app = $("#app");
 const tableId = app.dataset.tableId;
-const CART_KEY = `cart:${tableId}`;
 const PAY_KEY = `pay:${tableId}`;
 
 // With TABLE_OPENING=required a closed table shows a wait screen; otherwise is_open never blocks.
@@ -28,7 +27,8 @@ const state = {
   table: { id: tableId, name: app.dataset.tableName, total_spent: 0, is_open: app.dataset.tableOpen !== "false" },
   foods: new Map(), // id -> Food
   orders: new Map(), // id -> Order
-  cart: new Map(), // food id -> quantity
+  cart: new Map(), // food id -> quantity, as shown: the server's cart with this phone's unsent taps on top
+  refused: new Set(), // food ids the last order was refused for (sold out, short, gone)
   tab: "menu",
   snapshotSeen: false,
   menuVersion: null,
@@ -60,7 +60,11 @@ function save(key, value) {
   }
 }
 
-for (const [id, quantity] of load(CART_KEY, [])) state.cart.set(Number(id), Number(quantity));
+try {
+  localStorage.removeItem(`cart:${tableId}`); // the cart used to live on each phone; now it is the table's
+} catch {
+  // nothing kept then
+}
 
 // --- state changes ----------------------------------------------------------------------------------
 
@@ -72,36 +76,186 @@ function upsertOrder(order) {
   state.orders.set(order.id, order);
 }
 
-function saveCart() {
-  save(CART_KEY, [...state.cart.entries()]);
+// --- the shared cart (CONTRACT.md section 10) ---------------------------------------------------------
+// The table has one cart on the server; every phone shows it and writes it whole. A tap changes the screen
+// at once and is kept as a delta; the deltas go out together (debounced, one request at a time, with the
+// latest version known). When another phone got there first (409 cart_changed), the deltas are applied
+// again on top of its cart, so two people adding at once both count.
+
+const CART_DEBOUNCE_MS = 250;
+const CART_RETRY_MAX_MS = 10_000;
+
+const cart = {
+  server: { items: [], version: 0, updated_at: null }, // the latest Cart the server confirmed or sent
+  seen: null, // a newer Cart from the socket that came while a write was in flight (applied after it)
+  pending: new Map(), // food id -> delta, tapped but not sent yet
+  inflight: null, // Map food id -> delta of the write in flight
+  timer: null,
+  attempt: 0,
+  waiters: [], // settle() promises, resolved when nothing is left to send
+};
+
+function addDeltas(into, from) {
+  for (const [id, delta] of from) into.set(id, (into.get(id) || 0) + delta);
+  return into;
 }
 
-/** Drop sold-out foods from the cart and trim quantities to the stock left; tell the customer. */
-function reconcileCart({ quiet = false } = {}) {
-  if (!state.foods.size) return;
-  const notes = [];
-  for (const [id, quantity] of state.cart) {
-    const food = state.foods.get(id);
-    if (!food || food.sold_out) {
-      state.cart.delete(id);
-      if (food) notes.push(`${food.name} 품절`);
-    } else if (food.stock !== null && quantity > food.stock) {
-      state.cart.set(id, food.stock);
-      notes.push(`${food.name} ${food.stock}개만 남음`);
+/** The cart as this phone shows it: the server's, then the write in flight, then the unsent taps. */
+function recomputeCart() {
+  const quantities = new Map(cart.server.items.map((item) => [item.food_id, item.quantity]));
+  for (const deltas of [cart.inflight, cart.pending]) {
+    if (!deltas) continue;
+    for (const [id, delta] of deltas) {
+      const next = Math.max(0, Math.min(99, (quantities.get(id) || 0) + delta));
+      if (next) quantities.set(id, next);
+      else quantities.delete(id);
     }
   }
-  saveCart();
-  if (notes.length && !quiet) toast(`장바구니를 바꿨어요: ${notes.join(", ")}`, "warn", 6000);
+  state.cart = quantities;
 }
 
+function cartItems() {
+  return [...state.cart.entries()].map(([food_id, quantity]) => ({ food_id, quantity }));
+}
+
+function cartSettled() {
+  return !cart.inflight && !cart.pending.size && !cart.timer;
+}
+
+/** A Cart from the server (snapshot, cart.updated, an answer): newer versions win. */
+function adoptCart(next, { fromSocket = false, live = false } = {}) {
+  if (!next || typeof next.version !== "number") return;
+  if (cart.inflight && fromSocket) {
+    // Our own write's event may come before its answer: applying it now would count the write twice.
+    if (!cart.seen || next.version > cart.seen.version) cart.seen = next;
+    return;
+  }
+  if (next.version < cart.server.version) return;
+  const changedElsewhere = live && next.version > cart.server.version;
+  cart.server = { items: next.items || [], version: next.version, updated_at: next.updated_at };
+  if (!cart.server.items.length) state.refused.clear();
+  recomputeCart();
+  renderFoods();
+  renderCart();
+  if (changedElsewhere) bumpCartBar();
+}
+
+function bumpCartBar() {
+  const bar = $("#cart-bar");
+  bar.classList.remove("is-bumped");
+  void bar.offsetWidth; // restart the animation
+  bar.classList.add("is-bumped");
+}
+
+function scheduleCartWrite(delay = CART_DEBOUNCE_MS) {
+  clearTimeout(cart.timer);
+  cart.timer = setTimeout(() => {
+    cart.timer = null;
+    writeCart();
+  }, delay);
+}
+
+/** Drop deltas that change nothing any more (a minus on a line another phone already removed). */
+function prunePending() {
+  const base = new Map(cart.server.items.map((item) => [item.food_id, item.quantity]));
+  for (const [id, delta] of cart.pending) {
+    const before = base.get(id) || 0;
+    if (delta === 0 || Math.max(0, Math.min(99, before + delta)) === before) cart.pending.delete(id);
+  }
+}
+
+async function writeCart() {
+  if (cart.inflight || !cart.pending.size) return settleIfDone();
+  cart.inflight = cart.pending;
+  cart.pending = new Map();
+  const base = cart.server.version;
+  recomputeCart();
+  const items = cartItems();
+  let answer = null;
+  let failure = null;
+  try {
+    answer = await api(`/api/tables/${tableId}/cart/`, { method: "PUT", body: { items, version: base } });
+  } catch (error) {
+    failure = error instanceof ApiError ? error : new ApiError(0, {});
+  }
+  const sent = cart.inflight;
+  cart.inflight = null;
+  const seen = cart.seen;
+  cart.seen = null;
+  if (answer) {
+    cart.attempt = 0;
+    adoptCart(answer);
+    if (seen) adoptCart(seen);
+  } else if (failure.code === "cart_changed") {
+    // Another phone changed it first: take its cart and put this phone's taps back on top.
+    cart.pending = addDeltas(new Map(sent), cart.pending);
+    adoptCart(failure.body.cart);
+    if (seen) adoptCart(seen);
+    prunePending();
+    recomputeCart();
+    renderFoods();
+    renderCart();
+  } else if (failure.status === 0 || failure.status >= 500 || failure.status === 429) {
+    cart.pending = addDeltas(new Map(sent), cart.pending);
+    if (seen) adoptCart(seen);
+    if (cart.attempt === 1) toast("장바구니를 저장하지 못했어요. 다시 시도하는 중이에요.", "warn");
+    cart.attempt += 1;
+    recomputeCart();
+    renderFoods();
+    renderCart();
+    scheduleCartWrite(Math.min(CART_RETRY_MAX_MS, 500 * 2 ** cart.attempt));
+    return;
+  } else {
+    // Refused (a food that is gone, too many lines): the taps are dropped, the server's cart stays.
+    if (seen) adoptCart(seen);
+    recomputeCart();
+    renderFoods();
+    renderCart();
+    toast(failure.detail, "error", 6000);
+    if (failure.code === "food_not_found") refreshMenu();
+  }
+  if (cart.pending.size && !cart.timer) scheduleCartWrite(0);
+  settleIfDone();
+}
+
+function settleIfDone() {
+  if (!cartSettled()) return;
+  const waiters = cart.waiters;
+  cart.waiters = [];
+  for (const resolve of waiters) resolve();
+}
+
+/** Wait until every tap is on the server, so an order carries the cart's version as shown. */
+function settleCart({ timeoutMs = 8000 } = {}) {
+  if (cart.timer) {
+    clearTimeout(cart.timer);
+    cart.timer = null;
+    writeCart();
+  }
+  if (cartSettled()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    cart.waiters.push(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Every line of the cart, also one whose food is sold out or not on the menu any more. */
 function cartLines() {
-  return [...state.cart.entries()]
-    .map(([id, quantity]) => ({ food: state.foods.get(id), quantity }))
-    .filter((line) => line.food);
+  return [...state.cart.entries()].map(([id, quantity]) => {
+    const food = state.foods.get(id) || null;
+    let problem = null;
+    if (!food) problem = "missing";
+    else if (food.sold_out) problem = "sold_out";
+    else if (food.stock !== null && quantity > food.stock) problem = "short";
+    return { id, food, quantity, problem, refused: state.refused.has(id) };
+  });
 }
 
 function cartTotal() {
-  return cartLines().reduce((sum, line) => sum + line.food.price * line.quantity, 0);
+  return cartLines().reduce((sum, line) => sum + (line.food ? line.food.price * line.quantity : 0), 0);
 }
 
 function cartCount() {
@@ -110,18 +264,22 @@ function cartCount() {
 
 function changeCart(foodId, delta) {
   const food = state.foods.get(foodId);
-  if (!food) return;
   const current = state.cart.get(foodId) || 0;
-  let next = Math.max(0, Math.min(99, current + delta));
-  if (delta > 0 && (food.sold_out || (food.stock !== null && next > food.stock))) {
-    toast(food.sold_out ? `${food.name}은(는) 품절이에요.` : `${food.name}은(는) ${food.stock}개 남았어요.`, "warn");
-    next = current;
+  if (delta > 0) {
+    if (!food) return;
+    if (food.sold_out || (food.stock !== null && current + delta > food.stock)) {
+      toast(food.sold_out ? `${food.name}은(는) 품절이에요.` : `${food.name}은(는) ${food.stock}개 남았어요.`, "warn");
+      return;
+    }
+    if (current + delta > 99) return;
   }
-  if (next === 0) state.cart.delete(foodId);
-  else state.cart.set(foodId, next);
-  saveCart();
+  if (delta < 0 && current === 0) return;
+  cart.pending.set(foodId, (cart.pending.get(foodId) || 0) + delta);
+  state.refused.delete(foodId);
+  recomputeCart();
   renderFoods();
   renderCart();
+  scheduleCartWrite();
 }
 
 function sortedOrders() {
@@ -147,7 +305,16 @@ function foodCard(food) {
   else if (food.stock !== null) {
     badges.push(h("span", { class: `badge ${food.stock <= 5 ? "badge-low" : "badge-stock"}` }, `${food.stock}개 남음`));
   }
-  const action = soldOut
+  const atStock = food.stock !== null && quantity >= food.stock;
+  const action = soldOut && quantity
+    ? h(
+        "div",
+        { class: "stepper stepper-soldout", role: "group", "aria-label": `${food.name} 수량 (품절)` },
+        h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(food.id, -1) }, "−"),
+        h("output", { class: "stepper-value" }, quantity),
+        h("button", { type: "button", "aria-label": "더하기", disabled: true }, "+"),
+      )
+    : soldOut
     ? h("button", { type: "button", class: "btn-add", disabled: true, "aria-label": `${food.name} 품절` }, "품절")
     : quantity
       ? h(
@@ -155,7 +322,7 @@ function foodCard(food) {
           { class: "stepper", role: "group", "aria-label": `${food.name} 수량` },
           h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(food.id, -1) }, "−"),
           h("output", { class: "stepper-value" }, quantity),
-          h("button", { type: "button", "aria-label": "더하기", onclick: () => changeCart(food.id, 1) }, "+"),
+          h("button", { type: "button", "aria-label": "더하기", "aria-disabled": atStock ? "true" : null, onclick: () => changeCart(food.id, 1) }, "+"),
         )
       : h(
           "button",
@@ -226,21 +393,42 @@ function renderSheet() {
   const list = h(
     "ul",
     { class: "cart-lines" },
-    lines.map(({ food, quantity }) =>
-      h(
+    lines.map((line) => {
+      const { id, food, quantity, problem, refused } = line;
+      const name = food ? food.name : "메뉴에 없는 항목";
+      const note =
+        problem === "missing"
+          ? "지금은 주문할 수 없어요"
+          : problem === "sold_out"
+            ? "품절 · 빼고 주문해 주세요"
+            : problem === "short"
+              ? `${food.stock}개만 남았어요`
+              : refused
+                ? "주문할 수 없었어요"
+                : null;
+      return h(
         "li",
-        { class: "cart-line", dataset: { foodId: food.id } },
-        h("div", { class: "cart-line-name" }, h("strong", {}, food.name), h("span", {}, won(food.price))),
+        {
+          class: `cart-line${problem ? ` is-unavailable is-${problem}` : ""}${refused ? " is-refused" : ""}`,
+          dataset: { foodId: id, problem: problem || null },
+        },
+        h(
+          "div",
+          { class: "cart-line-name" },
+          h("strong", {}, name, problem === "sold_out" || problem === "missing" ? h("span", { class: "badge badge-soldout" }, problem === "sold_out" ? "품절" : "없음") : null),
+          h("span", {}, food ? won(food.price) : "-"),
+          note ? h("em", { class: "cart-line-note" }, note) : null,
+        ),
         h(
           "div",
           { class: "stepper stepper-sm" },
-          h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(food.id, -1) }, "−"),
+          h("button", { type: "button", "aria-label": "빼기", onclick: () => changeCart(id, -1) }, "−"),
           h("output", { class: "stepper-value" }, quantity),
-          h("button", { type: "button", "aria-label": "더하기", onclick: () => changeCart(food.id, 1) }, "+"),
+          h("button", { type: "button", "aria-label": "더하기", disabled: problem === "sold_out" || problem === "missing", onclick: () => changeCart(id, 1) }, "+"),
         ),
-        h("div", { class: "cart-line-total" }, won(food.price * quantity)),
-      ),
-    ),
+        h("div", { class: "cart-line-total" }, food ? won(food.price * quantity) : ""),
+      );
+    }),
   );
   const total = h("div", { class: "cart-sum" }, h("span", {}, "합계"), h("strong", { id: "sheet-total" }, won(cartTotal())));
   if (state.sheet === "payer") {
@@ -299,6 +487,7 @@ function renderSheet() {
   title.textContent = "장바구니";
   fill(
     body,
+    h("p", { class: "cart-shared-hint" }, "이 테이블의 휴대폰이 함께 담는 장바구니예요. 바뀌면 바로 보여요."),
     list,
     total,
     error,
@@ -556,14 +745,14 @@ function closeSheet(tab) {
 
 // --- orders -----------------------------------------------------------------------------------------
 
+/** Every line of the shared cart: the server decides about sold-out or missing foods and says which. */
 function orderLines() {
-  return cartLines().map(({ food, quantity }) => ({ food_id: food.id, quantity }));
+  return cartLines().map(({ id, quantity }) => ({ food_id: id, quantity }));
 }
 
 async function refreshMenu() {
   try {
     setFoods(await api("/api/foods/"));
-    reconcileCart({ quiet: true });
     renderFoods();
     renderCart();
   } catch {
@@ -583,9 +772,11 @@ async function orderFailed(error) {
     return;
   }
   if (error.code === "sold_out" || error.code === "food_not_found") {
-    const names = (error.body.food_ids || []).map((id) => state.foods.get(id)?.name).filter(Boolean);
-    message = `${names.length ? `${names.join(", ")}: ` : ""}품절되었거나 남은 수량이 부족해요. 장바구니를 확인해 주세요.`;
+    const ids = error.body.food_ids || [];
+    state.refused = new Set(ids);
     await refreshMenu();
+    const names = ids.map((id) => state.foods.get(id)?.name || "메뉴에 없는 항목");
+    message = `${names.length ? `${[...new Set(names)].join(", ")}: ` : ""}품절되었거나 남은 수량이 부족해요. 빼고 다시 주문해 주세요.`;
   } else if (error.code === "amount_mismatch") {
     await refreshMenu();
     message = `메뉴 가격이 바뀌었어요. 새 합계 ${won(cartTotal())}을 확인하고 다시 주문해 주세요.`;
@@ -598,16 +789,32 @@ async function orderFailed(error) {
   if (!$("#cart-sheet").open) toast(message, "error", 7000);
 }
 
+/** The cart as the server has it, with its version: what an order placed from it sends. */
+async function cartForOrder() {
+  if (!(await settleCart())) throw new ApiError(0, { detail: "장바구니를 저장하지 못했어요. 연결을 확인하고 다시 시도해 주세요." });
+  return { items: orderLines(), cart_version: cart.server.version };
+}
+
+/** The order emptied the cart for every phone (cart.updated follows); show it empty here at once. */
+function cartOrdered(version) {
+  if (cart.server.version === version && cartSettled()) {
+    cart.server = { ...cart.server, items: [] };
+    recomputeCart();
+  }
+}
+
 async function placeDirect() {
   if (state.busy || !orderLines().length) return;
   state.busy = true;
   state.error = "";
   renderSheet();
   try {
-    const order = await api("/api/orders/", { method: "POST", body: { table_id: tableId, items: orderLines() } });
+    const { items, cart_version } = await cartForOrder();
+    if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
+    const order = await api("/api/orders/", { method: "POST", body: { table_id: tableId, items, cart_version } });
     upsertOrder(order);
-    state.cart.clear();
-    saveCart();
+    cartOrdered(cart_version);
+    state.refused.clear();
     state.busy = false;
     closeSheet("orders");
     renderAll();
@@ -629,9 +836,11 @@ async function placePreOrder(payerName) {
   state.error = "";
   renderSheet();
   try {
+    const { items, cart_version } = await cartForOrder();
+    if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
     const result = await api(`/api/orders/pre-order/${tableId}/`, {
       method: "POST",
-      body: { payer_name: payerName, total_amount: cartTotal(), items: orderLines() },
+      body: { payer_name: payerName, total_amount: cartTotal(), items, cart_version },
     });
     payLinks[result.order_id] = {
       redirect_url: result.redirect_url,
@@ -642,8 +851,8 @@ async function placePreOrder(payerName) {
       payer_name: payerName,
     };
     save(PAY_KEY, payLinks);
-    state.cart.clear();
-    saveCart();
+    cartOrdered(cart_version);
+    state.refused.clear();
     state.busy = false;
     state.payingOrderId = result.order_id;
     state.sheet = "paying";
@@ -714,12 +923,15 @@ function onMessage(msg) {
       state.table = msg.table;
       setFoods(msg.foods);
       state.orders = new Map(msg.orders.map((order) => [order.id, order]));
-      reconcileCart();
+      adoptCart(msg.cart, { fromSocket: true });
       renderAll();
       break;
+    case "cart.updated":
+      adoptCart(msg.cart, { fromSocket: true, live: true });
+      break;
     case "food.updated":
+      // A sold-out food stays in the cart, marked; the order is what gets refused.
       state.foods.set(msg.food.id, msg.food);
-      reconcileCart();
       renderFoods();
       renderCart();
       break;
@@ -751,9 +963,7 @@ function onMessage(msg) {
       // Closing archives the tab and ends the session: the next guests start with an empty one.
       state.table = { ...state.table, ...msg.table };
       state.orders = new Map([...state.orders].filter(([, order]) => order.status === "pre_order"));
-      state.cart.clear();
-      saveCart();
-      renderAll();
+      renderAll(); // the cart is emptied by the server (cart.updated)
       reloadTab();
       break;
     case "heartbeat":
@@ -801,13 +1011,13 @@ function start() {
   }, 1000);
 
   // First paint over HTTP; the socket's snapshot (now and after every reconnect) is the truth.
-  Promise.all([api("/api/foods/"), api(`/api/tables/${tableId}/orders/`)])
-    .then(([foods, tab]) => {
+  Promise.all([api("/api/foods/"), api(`/api/tables/${tableId}/orders/`), api(`/api/tables/${tableId}/cart/`)])
+    .then(([foods, tab, shared]) => {
       if (state.snapshotSeen) return;
       setFoods(foods);
       state.table = tab.table;
       state.orders = new Map(tab.orders.map((order) => [order.id, order]));
-      reconcileCart({ quiet: true });
+      adoptCart(shared);
       renderAll();
     })
     .catch(() => {});

@@ -1,0 +1,302 @@
+"""Clients that survive the pub's Wi-Fi (CONTRACT.md section 10), in chromium against a real daphne: kitchen
+taps made offline are shown at once, kept across a reload and sent once each, in order; a tap that no longer
+applies is dropped with a note. The phones of one table share one cart, live, and an order empties it for all.
+
+`SECTION10_SCREENSHOTS=docs/screenshots uv run pytest tests/browser/test_offline_and_cart.py` also writes
+board-offline.png and cart-two-phones.png there."""
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from core.models import StaffAction
+from ordering.models import Order
+from tests.browser.support import STAFF_PASSWORD, has_class, wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+EVENT_TIMEOUT_MS = 5_000
+SCREENSHOTS = os.environ.get("SECTION10_SCREENSHOTS")
+
+
+def staff_token(server, staff) -> dict:
+    response = requests.post(
+        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
+    )
+    return {"Authorization": f"Token {response.json()['token']}"}
+
+
+def place(server, table, *lines) -> dict:
+    items = [{"food_id": food.pk, "quantity": quantity} for food, quantity in lines]
+    response = requests.post(f"{server.url}/api/orders/", json={"table_id": str(table.pk), "items": items}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def queued_taps(page) -> list:
+    return page.evaluate("JSON.parse(localStorage.getItem('board:queue:all') || '[]')")
+
+
+def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, server, staff, table, other_table, menu):
+    first = place(server, table, (menu["kimchi"], 1))
+    second = place(server, other_table, (menu["beer"], 2))
+    board = pages.staff_page(staff, "/kitchen/")
+    context = board.context
+    first_ticket = board.locator(f'.ticket[data-order-id="{first["id"]}"]')
+    second_ticket = board.locator(f'.ticket[data-order-id="{second["id"]}"]')
+    expect(first_ticket).to_have_attribute("data-kitchen-status", "queued")
+    expect(second_ticket).to_have_attribute("data-kitchen-status", "queued")
+
+    context.set_offline(True)
+    sync = board.locator("#sync")
+    expect(sync).to_have_attribute("data-state", "offline")
+    expect(sync).to_contain_text("연결 끊김")
+
+    # start and serve the first ticket, start the second: each shows at once and waits
+    first_ticket.get_by_role("button", name="조리시작").click()
+    expect(first_ticket).to_have_attribute("data-kitchen-status", "cooking")
+    expect(first_ticket).to_have_attribute("data-pending", "true")
+    first_ticket.get_by_role("button", name="서빙완료").click()
+    expect(first_ticket).to_have_count(0)
+    expect(board.locator(f'.served-item[data-order-id="{first["id"]}"]')).to_be_visible()
+    second_ticket.get_by_role("button", name="조리시작").click()
+    expect(second_ticket).to_have_attribute("data-kitchen-status", "cooking")
+    expect(board.locator("#sync-text")).to_have_text("연결 끊김 · 보낼 탭 3개")
+
+    # the age timers keep running while offline
+    age = second_ticket.locator("[data-role=age]")
+    before = age.inner_text()
+    expect(age).not_to_have_text(before, timeout=3_000)
+    if SCREENSHOTS:
+        board.screenshot(path=str(Path(SCREENSHOTS) / "board-offline.png"))
+
+    taps = queued_taps(board)
+    assert [(t["orderId"], t["body"]) for t in taps] == [
+        (first["id"], {"kitchen_status": "cooking"}),
+        (first["id"], {"kitchen_status": "served"}),
+        (second["id"], {"kitchen_status": "cooking"}),
+    ]
+    assert len({t["key"] for t in taps}) == 3
+    assert Order.objects.get(pk=first["id"]).kitchen_status == "queued"  # nothing reached the server
+
+    # meanwhile another screen starts the second ticket: the board's own start no longer applies
+    token = staff_token(server, staff)
+    requests.patch(
+        f"{server.url}/api/orders/{second['id']}/kitchen-status/",
+        json={"kitchen_status": "cooking"},
+        headers=token,
+        timeout=10,
+    ).raise_for_status()
+
+    # the board is closed while offline (a reload cannot load a page offline), then opened again online
+    board.close()
+    context.set_offline(False)
+    sent = []
+    again = pages.new_page(context)
+    again.on(
+        "request",
+        lambda r: sent.append((r.url, r.post_data_json, r.headers.get("idempotency-key")))
+        if r.method == "PATCH" and "/kitchen-status/" in r.url
+        else None,
+    )
+    again.goto(f"{server.url}/kitchen/")
+    wait_live(again)
+
+    note = again.locator(".sync-note")
+    expect(note).to_have_count(1, timeout=EVENT_TIMEOUT_MS)
+    expect(note).to_contain_text("B2 주문의 '조리시작'은 다른 화면에서 이미 바뀌어 적용하지 않았어요")
+    expect(again.locator("#sync")).to_be_hidden()
+    assert queued_taps(again) == []
+    expect(again.locator(f'.ticket[data-order-id="{first["id"]}"]')).to_have_count(0)
+    expect(again.locator(f'.ticket[data-order-id="{second["id"]}"]')).to_have_attribute("data-kitchen-status", "cooking")
+
+    # the first ticket's two taps arrived once each, in order, with the keys made when tapped
+    assert sent == [
+        (f"{server.url}/api/orders/{first['id']}/kitchen-status/", {"kitchen_status": "cooking"}, taps[0]["key"]),
+        (f"{server.url}/api/orders/{first['id']}/kitchen-status/", {"kitchen_status": "served"}, taps[1]["key"]),
+    ]
+    assert Order.objects.get(pk=first["id"]).kitchen_status == "served"
+    actions = StaffAction.objects.filter(action="kitchen_status").order_by("created_at", "id")
+    assert [(a.detail["order_id"], a.detail["kitchen_status"]) for a in actions] == [
+        (second["id"], "cooking"),
+        (first["id"], "cooking"),
+        (first["id"], "served"),
+    ]
+
+    # a resend of a tap whose answer was lost is answered again and changes nothing
+    replay = requests.patch(
+        f"{server.url}/api/orders/{first['id']}/kitchen-status/",
+        data='{"kitchen_status":"cooking"}',  # the same bytes the board sent: the key is bound to the body
+        headers={**token, "Idempotency-Key": taps[0]["key"], "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert replay.status_code == 200 and replay.headers.get("Idempotent-Replayed") == "true"
+    assert Order.objects.get(pk=first["id"]).kitchen_status == "served"
+    assert StaffAction.objects.filter(action="kitchen_status").count() == 3
+
+    # the note goes when someone reads it
+    note.get_by_role("button", name="확인").click()
+    expect(note).to_have_count(0)
+
+
+def test_a_tap_the_server_refuses_is_dropped_with_a_note(pages, server, staff, table, menu):
+    order = place(server, table, (menu["kimchi"], 1))
+    token = staff_token(server, staff)
+    requests.patch(
+        f"{server.url}/api/orders/{order['id']}/kitchen-status/",
+        json={"kitchen_status": "cooking"},
+        headers=token,
+        timeout=10,
+    ).raise_for_status()
+    board = pages.staff_page(staff, "/kitchen/")
+    ticket = board.locator(f'.ticket[data-order-id="{order["id"]}"]')
+    expect(ticket).to_have_attribute("data-kitchen-status", "cooking")
+
+    # served elsewhere while the board is offline and never heard of it (its socket is held back too)
+    board.context.set_offline(True)
+    ticket.get_by_role("button", name="서빙완료").click()
+    expect(ticket).to_have_count(0)
+    requests.patch(
+        f"{server.url}/api/orders/{order['id']}/kitchen-status/",
+        json={"kitchen_status": "served"},
+        headers=token,
+        timeout=10,
+    ).raise_for_status()
+    # the event may reach the board over a socket the emulation keeps open: either way the tap must not
+    # apply twice, and whoever finds out (the board from the event, or the server's 409) says so
+    board.context.set_offline(False)
+    note = board.locator(".sync-note")
+    expect(note).to_contain_text("A1 주문의 '서빙완료'는 다른 화면에서 이미 바뀌어 적용하지 않았어요", timeout=20_000)
+    expect(board.locator("#sync")).to_be_hidden()
+    assert StaffAction.objects.filter(action="kitchen_status", detail__order_id=order["id"]).count() == 2
+    assert Order.objects.get(pk=order["id"]).kitchen_status == "served"
+
+
+def cart_of(server, table) -> dict:
+    response = requests.get(f"{server.url}/api/tables/{table.pk}/cart/", timeout=10)
+    assert response.status_code == 200, response.text
+    return {item["food_id"]: item["quantity"] for item in response.json()["items"]}
+
+
+def shown_cart(tab) -> dict:
+    """The cart as a phone shows it, read from the open cart sheet."""
+    lines = tab.locator("#cart-sheet .cart-line")
+    return {
+        int(line.get_attribute("data-food-id")): int(line.locator(".stepper-value").inner_text())
+        for line in lines.all()
+    }
+
+
+def side_by_side(page, left: bytes, right: bytes, path: str) -> None:
+    """Two phone screenshots on one image, drawn by the browser itself (no imaging library needed)."""
+    shots = [base64.b64encode(shot).decode() for shot in (left, right)]
+    page.set_viewport_size({"width": 2 * 390 + 3 * 24, "height": 844 + 2 * 24})
+    page.set_content(
+        "<body style='margin:0;padding:24px;display:flex;gap:24px;background:#d6d3d1'>"
+        + "".join(f"<img style='width:390px;border-radius:18px' src='data:image/png;base64,{s}'>" for s in shots)
+        + "</body>"
+    )
+    page.screenshot(path=path)
+
+
+def test_two_phones_share_the_cart_and_an_order_empties_it_for_both(pages, server, staff, table, menu):
+    kimchi, beer = menu["kimchi"], menu["beer"]
+    one = pages.table_tab(table)
+    two = pages.table_tab(table)
+
+    one.get_by_role("button", name="김치전 담기").click()
+    one.locator(f'.food[data-food-id="{kimchi.pk}"]').get_by_role("button", name="더하기").click()
+    kimchi_on_two = two.locator(f'.food[data-food-id="{kimchi.pk}"]')
+    expect(kimchi_on_two.locator(".stepper-value")).to_have_text("2", timeout=EVENT_TIMEOUT_MS)
+    two.get_by_role("tab", name="음료").click()
+    two.get_by_role("button", name="맥주 담기").click()
+    expect(one.locator("#cart-count")).to_have_text("3", timeout=EVENT_TIMEOUT_MS)
+
+    # both add a pancake at the same moment: the later write meets cart_changed and adds on top, both count
+    two.get_by_role("tab", name="메뉴").click()
+    with one.expect_response(lambda r: r.request.method == "PUT"), two.expect_response(lambda r: r.request.method == "PUT"):
+        one.locator(f'.food[data-food-id="{kimchi.pk}"]').get_by_role("button", name="더하기").click()
+        kimchi_on_two.get_by_role("button", name="더하기").click()
+    for tab in (one, two):
+        expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("4", timeout=EVENT_TIMEOUT_MS)
+        expect(tab.locator("#cart-count")).to_have_text("5")
+    assert cart_of(server, table) == {kimchi.pk: 4, beer.pk: 1}
+
+    for tab in (one, two):
+        tab.locator("#cart-open").click()
+        expect(tab.locator("#sheet-total")).to_have_text("53,000원")
+        assert shown_cart(tab) == cart_of(server, table)
+
+    # beer sells out: it stays in both carts, marked, and the order is refused naming it
+    requests.patch(
+        f"{server.url}/api/foods/{beer.pk}/", json={"sold_out": True}, headers=staff_token(server, staff), timeout=10
+    ).raise_for_status()
+    beer_line = two.locator(f'#cart-sheet .cart-line[data-food-id="{beer.pk}"]')
+    expect(beer_line).to_have_class(has_class("is-sold_out"), timeout=EVENT_TIMEOUT_MS)
+    expect(beer_line).to_contain_text("품절")
+    expect(one.locator(f'#cart-sheet .cart-line[data-food-id="{beer.pk}"]')).to_contain_text("품절")
+    if SCREENSHOTS:
+        shots = (one.screenshot(), two.screenshot())
+        side_by_side(pages.new_page(pages.context()), *shots, str(Path(SCREENSHOTS) / "cart-two-phones.png"))
+    with two.expect_response(lambda r: r.url.endswith("/api/orders/")) as refused:
+        two.locator("#direct-order").click()
+    assert refused.value.status == 409 and refused.value.json()["code"] == "sold_out"
+    assert refused.value.request.post_data_json["cart_version"] >= 1
+    expect(two.locator("#cart-sheet .form-error")).to_contain_text("맥주")
+    expect(beer_line).to_have_class(has_class("is-refused"))
+    assert Order.objects.count() == 0
+    assert cart_of(server, table) == {kimchi.pk: 4, beer.pk: 1}  # a refused order leaves the cart as it was
+
+    # out with the beer, order again: the cart empties on both phones without a reload
+    beer_line.get_by_role("button", name="빼기").click()
+    expect(one.locator(f'#cart-sheet .cart-line[data-food-id="{beer.pk}"]')).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    with two.expect_response(lambda r: r.url.endswith("/api/orders/")) as placed:
+        two.locator("#direct-order").click()
+    assert placed.value.status == 201, placed.value.text()
+    body = placed.value.request.post_data_json
+    assert body["items"] == [{"food_id": kimchi.pk, "quantity": 4}]
+    assert body["cart_version"] == requests.get(f"{server.url}/api/tables/{table.pk}/cart/", timeout=10).json()["version"] - 1
+
+    expect(two.locator(".order-card")).to_have_count(1)
+    expect(one.locator("#cart-sheet .cart-line")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(one.locator("#cart-sheet")).to_contain_text("장바구니가 비었어요")
+    one.locator("#cart-sheet [data-close]").click()
+    expect(one.locator("#cart-bar")).to_be_hidden()
+    expect(one.locator(f'.food[data-food-id="{kimchi.pk}"]').get_by_role("button", name="김치전 담기")).to_be_visible()
+    assert cart_of(server, table) == {}
+    order = Order.objects.get()
+    assert [(item.food_id, item.quantity) for item in order.items.all()] == [(kimchi.pk, 4)]
+
+
+def test_a_cart_line_whose_food_left_the_menu_is_shown_as_unavailable(pages, server, table, menu):
+    kimchi, seafood = menu["kimchi"], menu["seafood"]
+    put = requests.put(
+        f"{server.url}/api/tables/{table.pk}/cart/",
+        json={"items": [{"food_id": kimchi.pk, "quantity": 1}, {"food_id": seafood.pk, "quantity": 2}], "version": 0},
+        timeout=10,
+    )
+    assert put.status_code == 200, put.text
+    seafood_id = seafood.pk
+    seafood.delete()  # taken off the menu (the admin) after someone put it in the cart
+
+    tab = pages.table_tab(table)
+    expect(tab.locator("#cart-count")).to_have_text("3")
+    tab.locator("#cart-open").click()
+    gone = tab.locator(f'#cart-sheet .cart-line[data-food-id="{seafood_id}"]')
+    expect(gone).to_have_class(has_class("is-missing"))
+    expect(gone).to_contain_text("메뉴에 없는 항목")
+    expect(gone).to_contain_text("지금은 주문할 수 없어요")
+    expect(gone.get_by_role("button", name="더하기")).to_be_disabled()
+    expect(tab.locator("#sheet-total")).to_have_text("12,000원")
+
+    # taking it out writes the cart without it
+    with tab.expect_response(lambda r: r.request.method == "PUT") as written:
+        gone.get_by_role("button", name="빼기").click()
+        gone.get_by_role("button", name="빼기").click()
+    assert written.value.status == 200, written.value.text()
+    expect(gone).to_have_count(0)
+    assert cart_of(server, table) == {kimchi.pk: 1}
