@@ -118,6 +118,9 @@ class Phone:
         self.held: dict[int, dict] = {}
         self.behind_since: float | None = None
         self.last_message_at = 0.0
+        # False from a resync or a dropped socket until the next snapshot: the settle wait must not read the
+        # final state while a phone is between its sockets (it would be judged on a state it has not had).
+        self.in_sync = False
         self.latencies: list[float] = []
         self.ready = asyncio.Event()
 
@@ -186,7 +189,10 @@ class Phone:
                             self.last_message_at = time.monotonic()
                         if not self.receive(message):
                             self.resyncs += 1
+                            self.in_sync = False
                             break
+                        if message["type"] == "snapshot":
+                            self.in_sync = True
                         if self.menu_stale:
                             self.menu_stale = False
                             self.menu_reloads += 1
@@ -196,6 +202,7 @@ class Phone:
                         self.ready.set()
             except (TimeoutError, ConnectionClosed, InvalidHandshake, OSError):
                 pass
+            self.in_sync = False
             self.reconnects += 1  # like the page: open again, and render from the new snapshot
             await asyncio.sleep(0.5)
 
@@ -575,7 +582,10 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
     while not deadline.passed() and len(fake.successes()) < await completed_count():
         await asyncio.sleep(0.5)
     alerts_settled_s = time.monotonic() - settle_started
-    while not deadline.passed() and time.monotonic() - max(p.last_message_at for p in phones) < 2.0:
+    while not deadline.passed() and (
+        time.monotonic() - max(p.last_message_at for p in phones) < 2.0
+        or not all(p.in_sync and p.behind_since is None for p in phones)
+    ):
         await asyncio.sleep(0.25)
 
     tabs = {}

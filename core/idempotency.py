@@ -7,6 +7,7 @@ index) and then answers what the first answered.
 """
 
 import hashlib
+import json
 import time
 from datetime import timedelta
 
@@ -41,10 +42,18 @@ class _Replay(APIException):
         self.answer = answer
 
 
+def _canonical(body: bytes) -> bytes:
+    """The same JSON with other spacing or key order is the same body; anything else is compared as bytes."""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        return body
+
+
 def _fingerprint(request) -> str:
     """DRF's Request passes `body` and `get_full_path` on to Django's (read before the view parses it)."""
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode(), request.body):
+    for part in (request.method.encode(), request.get_full_path().encode(), _canonical(request.body)):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()

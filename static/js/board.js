@@ -23,6 +23,7 @@ const ACTION_LABEL = { cooking: START_LABEL, served: "서빙완료", recall: "�
 const TAP_GUARD_MS = 600;
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 15_000;
+const SEND_TIMEOUT_MS = 10_000; // no answer by then: the outcome is unknown, the tap is resent with its key
 const NOTES_KEPT = 5;
 
 const state = {
@@ -647,6 +648,7 @@ async function sendQueue() {
           method: "PATCH",
           body: entry.body,
           idempotencyKey: entry.key,
+          timeoutMs: SEND_TIMEOUT_MS,
         });
       } catch (error) {
         if (error.status === 0 || error.status >= 500 || error.status === 429) {

@@ -40,18 +40,21 @@ export function uuid() {
  * idempotencyKey: sent as `Idempotency-Key` (staff writes, CONTRACT.md section 10); reuse it to resend the
  * same write after an unknown outcome, the server answers a repeat with the first answer.
  */
-export async function api(path, { method = "GET", body, idempotencyKey } = {}) {
+export async function api(path, { method = "GET", body, idempotencyKey, timeoutMs } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken");
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let response;
+  // A Wi-Fi that is up but carries nothing leaves a fetch hanging: timeoutMs gives up (status 0, like offline).
+  const signal = timeoutMs && window.AbortSignal?.timeout ? AbortSignal.timeout(timeoutMs) : undefined;
   try {
     response = await fetch(path, {
       method,
       headers,
       credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
   } catch {
     throw new ApiError(0, { code: "network_error", detail: "서버에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요." });
@@ -252,8 +255,16 @@ export function liveIndicator(element) {
   let countdown = null;
   let wasOpen = false;
   let lostTimer = null;
-  return function show(state, info = {}) {
+  let last = ["connecting", {}];
+  // The browser knows it is offline before a socket notices (a half-open one may look open for a minute).
+  const network = () => show(...last);
+  window.addEventListener("offline", network);
+  window.addEventListener("online", network);
+  return show;
+  function show(state, info = {}) {
+    last = [state, info];
     clearInterval(countdown);
+    element.dataset.offline = String(!navigator.onLine);
     element.dataset.state = state;
     document.body.dataset.live = state;
     // After a drop the screen may be stale until the next snapshot: say so (body.live-lost), but only
@@ -280,7 +291,11 @@ export function liveIndicator(element) {
       tick();
       countdown = setInterval(tick, 500);
     }
-  };
+    if (!navigator.onLine) {
+      clearInterval(countdown);
+      label.textContent = "오프라인 · 연결을 기다리는 중";
+    }
+  }
 }
 
 // --- DOM --------------------------------------------------------------------------------------------

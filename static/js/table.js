@@ -174,7 +174,7 @@ async function writeCart() {
   let answer = null;
   let failure = null;
   try {
-    answer = await api(`/api/tables/${tableId}/cart/`, { method: "PUT", body: { items, version: base } });
+    answer = await api(`/api/tables/${tableId}/cart/`, { method: "PUT", body: { items, version: base }, timeoutMs: 10_000 });
   } catch (error) {
     failure = error instanceof ApiError ? error : new ApiError(0, {});
   }
@@ -1003,6 +1003,9 @@ function start() {
       if (event.target === sheet || event.target.closest("[data-close]")) sheet.close();
     });
   }
+  window.addEventListener("online", () => {
+    if (cart.pending.size && !cart.inflight) scheduleCartWrite(0); // taps kept while offline go out now
+  });
   $("#cart-sheet").addEventListener("close", () => {
     state.error = "";
   });

@@ -121,3 +121,15 @@ def test_answers_older_than_a_day_are_forgotten(staff_api, ticket):
 
     assert answers_forget() == 1
     assert not IdempotentAnswer.objects.exists()
+
+
+def test_the_same_json_with_other_spacing_is_the_same_body(staff_api, ticket):
+    path = f"/api/orders/{ticket.pk}/kitchen-status/"
+    first = staff_api.generic(
+        "PATCH", path, '{"kitchen_status": "cooking"}', content_type="application/json", HTTP_IDEMPOTENCY_KEY="sp"
+    )
+    again = staff_api.generic(
+        "PATCH", path, '{ "kitchen_status" :"cooking" }', content_type="application/json", HTTP_IDEMPOTENCY_KEY="sp"
+    )
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert again["Idempotent-Replayed"] == "true"

@@ -99,9 +99,11 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     again = pages.new_page(context)
     again.on(
         "request",
-        lambda r: sent.append((r.url, r.post_data_json, r.headers.get("idempotency-key")))
-        if r.method == "PATCH" and "/kitchen-status/" in r.url
-        else None,
+        lambda r: (
+            sent.append((r.url, r.post_data_json, r.headers.get("idempotency-key")))
+            if r.method == "PATCH" and "/kitchen-status/" in r.url
+            else None
+        ),
     )
     again.goto(f"{server.url}/kitchen/")
     wait_live(again)
@@ -112,7 +114,9 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     expect(again.locator("#sync")).to_be_hidden()
     assert queued_taps(again) == []
     expect(again.locator(f'.ticket[data-order-id="{first["id"]}"]')).to_have_count(0)
-    expect(again.locator(f'.ticket[data-order-id="{second["id"]}"]')).to_have_attribute("data-kitchen-status", "cooking")
+    expect(again.locator(f'.ticket[data-order-id="{second["id"]}"]')).to_have_attribute(
+        "data-kitchen-status", "cooking"
+    )
 
     # the first ticket's two taps arrived once each, in order, with the keys made when tapped
     assert sent == [
@@ -218,11 +222,16 @@ def test_two_phones_share_the_cart_and_an_order_empties_it_for_both(pages, serve
 
     # both add a pancake at the same moment: the later write meets cart_changed and adds on top, both count
     two.get_by_role("tab", name="메뉴").click()
-    with one.expect_response(lambda r: r.request.method == "PUT"), two.expect_response(lambda r: r.request.method == "PUT"):
+    with (
+        one.expect_response(lambda r: r.request.method == "PUT"),
+        two.expect_response(lambda r: r.request.method == "PUT"),
+    ):
         one.locator(f'.food[data-food-id="{kimchi.pk}"]').get_by_role("button", name="더하기").click()
         kimchi_on_two.get_by_role("button", name="더하기").click()
     for tab in (one, two):
-        expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("4", timeout=EVENT_TIMEOUT_MS)
+        expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text(
+            "4", timeout=EVENT_TIMEOUT_MS
+        )
         expect(tab.locator("#cart-count")).to_have_text("5")
     assert cart_of(server, table) == {kimchi.pk: 4, beer.pk: 1}
 
@@ -259,7 +268,10 @@ def test_two_phones_share_the_cart_and_an_order_empties_it_for_both(pages, serve
     assert placed.value.status == 201, placed.value.text()
     body = placed.value.request.post_data_json
     assert body["items"] == [{"food_id": kimchi.pk, "quantity": 4}]
-    assert body["cart_version"] == requests.get(f"{server.url}/api/tables/{table.pk}/cart/", timeout=10).json()["version"] - 1
+    assert (
+        body["cart_version"]
+        == requests.get(f"{server.url}/api/tables/{table.pk}/cart/", timeout=10).json()["version"] - 1
+    )
 
     expect(two.locator(".order-card")).to_have_count(1)
     expect(one.locator("#cart-sheet .cart-line")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
