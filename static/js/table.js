@@ -585,6 +585,17 @@ function payingView() {
       h("dd", {}, payer || "-"),
       h("dt", {}, "주문번호"),
       h("dd", { class: "mono" }, order?.order_number || link.order_number || "-"),
+      // The account in words too: a guest without the Toss app transfers by hand.
+      link.bank_account_no ? h("dt", {}, "입금 계좌") : null,
+      link.bank_account_no
+        ? h(
+            "dd",
+            { class: "pay-account" },
+            h("span", { id: "bank-account" }, `${link.bank_name || ""} ${link.bank_account_no}`.trim()),
+            " ",
+            h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => copyAccount(link.bank_account_no) }, "복사"),
+          )
+        : null,
       expires ? h("dt", {}, "남은 시간") : null,
       expires ? h("dd", { dataset: { expires } }, remaining(expires)) : null,
     ),
@@ -593,6 +604,21 @@ function payingView() {
       : h("p", { class: "muted" }, "송금 링크는 주문한 휴대폰에서 볼 수 있어요."),
     h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
   );
+}
+
+async function copyAccount(text) {
+  // The Clipboard API needs a secure page; on the pub's plain-http LAN address select the text instead.
+  try {
+    await navigator.clipboard.writeText(text);
+    toast("계좌번호를 복사했어요.");
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(document.getElementById("bank-account"));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    toast("계좌번호를 길게 눌러 복사해 주세요.");
+  }
 }
 
 function remaining(iso) {
@@ -849,6 +875,8 @@ async function placePreOrder(payerName) {
       order_number: result.order_number,
       expires_at: result.expires_at,
       payer_name: payerName,
+      bank_name: result.bank_name,
+      bank_account_no: result.bank_account_no,
     };
     save(PAY_KEY, payLinks);
     cartOrdered(cart_version);

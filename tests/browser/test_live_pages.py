@@ -182,6 +182,8 @@ def test_pre_order_confirmed_by_staff_turns_paid_on_the_table_tab(pages, staff, 
     expect(status).to_have_attribute("data-status", "pending")
     expect(status).to_contain_text("입금 확인 중")
     expect(tab.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
+    # The account in words beside the link (tests.servers gives every served process one).
+    expect(tab.locator("#bank-account")).to_have_text(re.compile(r"100-200-300$"))
     mark_document(tab)
 
     tables = pages.staff_page(staff, "/staff/tables/")
