@@ -81,6 +81,15 @@ def table_get(*, table_id) -> Table:
     return table
 
 
+def _table_row(table_id, *, lock: bool) -> Table:
+    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    tables = Table.objects.select_for_update() if lock else Table.objects
+    try:
+        return tables.get(pk=pk)
+    except Table.DoesNotExist:
+        raise table_not_found() from None
+
+
 def table_for_order(*, table_id) -> Table:
     """The table an order is for (without `total_spent`); read inside the order's transaction.
 
@@ -88,12 +97,7 @@ def table_for_order(*, table_id) -> Table:
     (the order would land on a tab that was just archived). Only then: otherwise a table's orders never wait
     for each other.
     """
-    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
-    tables = Table.objects.select_for_update() if settings.TABLE_OPENING_REQUIRED else Table.objects
-    try:
-        return tables.get(pk=pk)
-    except Table.DoesNotExist:
-        raise table_not_found() from None
+    return _table_row(table_id, lock=settings.TABLE_OPENING_REQUIRED)
 
 
 def table_list() -> QuerySet[Table]:
@@ -132,7 +136,7 @@ def table_tab_orders(*, table_id) -> list[Order]:
 def table_tab(*, table_id) -> tuple[Table, list[Order]]:
     """The table and its current session's orders (as table_tab_orders), with `total_spent` summed from
     them: four queries, one fewer than asking the database for the sum apart."""
-    table = table_for_order(table_id=table_id)
+    table = _table_row(table_id, lock=False)  # a read, outside any transaction (sockets, GET)
     orders = table_tab_orders(table_id=table.pk)
     table.total_spent = sum(
         order.total_amount - order.refunded_amount for order in orders if order.status == OrderStatus.COMPLETED

@@ -177,3 +177,18 @@ def test_the_staff_feed_reaches_a_socket_on_another_process():
         assert events[0]["order"]["id"] == placed.json()["id"]
         assert events[1]["call"]["id"] == called.json()["call_id"]
         assert events[1]["seq"] == events[0]["seq"] + 1 == snapshot["seq"] + 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_with_opening_required_a_closed_tables_socket_still_gets_its_snapshot(settings):
+    """The tab is read outside a transaction: the order path's row lock must not be taken there (MariaDB
+    refuses SELECT ... FOR UPDATE in autocommit; SQLite hides it)."""
+    settings.TABLE_OPENING_REQUIRED = True
+    table = await sync_to_async(TableFactory)(is_open=False)
+
+    socket, snapshot = await connect(f"/ws/tables/{table.pk}/")
+    tab = await call_api("get", f"/api/tables/{table.pk}/orders/")
+
+    assert snapshot["type"] == "snapshot" and snapshot["table"]["is_open"] is False
+    assert tab.status_code == 200
+    await socket.disconnect()
