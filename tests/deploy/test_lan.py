@@ -91,3 +91,25 @@ def test_make_serve_works_after_make_dev(tmp_path):
     finally:
         os.killpg(process.pid, 15)
         process.wait(20)
+
+
+def test_with_a_mysql_url_and_no_build_packages_make_says_what_to_install(tmp_path):
+    """mysqlclient compiles against libmariadb: without pkg-config uv used to fail with a 30-line trace."""
+    fake_uv = tmp_path / "uv"
+    fake_uv.write_text('#!/bin/sh\n[ "$1" = run ] && exit 1\necho "uv $*"\n')  # no MySQLdb in the environment
+    fake_uv.chmod(0o755)
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "DATABASE_URL": "mysql://root@127.0.0.1:3306/x"}
+
+    result = subprocess.run(
+        ["/usr/bin/make", "--no-print-directory", "install", f"UV={fake_uv}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "apt-get install pkg-config libmariadb-dev" in result.stdout
+    assert "uv sync" not in result.stdout  # stopped before the compiler could fail
