@@ -113,3 +113,37 @@ def test_with_a_mysql_url_and_no_build_packages_make_says_what_to_install(tmp_pa
     assert result.returncode != 0
     assert "apt-get install pkg-config libmariadb-dev" in result.stdout
     assert "uv sync" not in result.stdout  # stopped before the compiler could fail
+
+
+@pytest.mark.django_db
+def test_make_dev_warns_when_no_bank_account_is_set(settings, table):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.BANK_ACCOUNT_NO = ""
+    out = StringIO()
+    call_command("show_urls", "--no-qr", stdout=out)
+    assert "BANK_ACCOUNT_NO" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_demo_staff_password_is_random_unless_set(monkeypatch, tmp_path):
+    from io import StringIO
+
+    from django.contrib.auth import authenticate
+    from django.core.management import call_command
+
+    from kitchen.management.commands import ensure_staff
+
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "demo-staff")
+    monkeypatch.setattr(ensure_staff, "PASSWORD_FILE", tmp_path / "password")
+    out = StringIO()
+    call_command("ensure_staff", stdout=out)
+
+    password = out.getvalue().strip().rsplit(" / ", 1)[1]
+    assert password != "staff1234" and len(password) >= 12
+    assert authenticate(username="demo-staff", password=password) is not None
+    assert authenticate(username="demo-staff", password="staff1234") is None
+    assert (tmp_path / "password").read_text().strip() == password
