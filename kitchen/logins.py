@@ -5,10 +5,14 @@ weak passwords and slows every order. Counted in Django's cache (Redis when REDI
 process counts together), in a fixed window; a success clears the username's count.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 
 from ordering.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 class TooManyAttempts(DomainError):
@@ -29,25 +33,39 @@ def _keys(address: str, username: str) -> list[tuple[str, int]]:
     ]
 
 
+def _count(key: str) -> int:
+    try:
+        return cache.get(key) or 0
+    except Exception:  # the counters live in Redis: an outage must not lock the staff out
+        logger.warning("login limits unavailable, attempt allowed", exc_info=True)
+        return 0
+
+
 def check(address: str, username: str) -> None:
     """Raise TooManyAttempts when this address or this username has failed too often lately."""
     if not settings.THROTTLE_ENABLED:
         return
     for key, limit in _keys(address, username):
-        if (cache.get(key) or 0) >= limit:
+        if _count(key) >= limit:
             raise TooManyAttempts()
 
 
 def failed(address: str, username: str) -> None:
     if not settings.THROTTLE_ENABLED:
         return
-    for key, _limit in _keys(address, username):
-        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr: start a new window
-                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    try:
+        for key, _limit in _keys(address, username):
+            if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr: start a new window
+                    cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    except Exception:
+        logger.warning("login limits unavailable, failure not counted", exc_info=True)
 
 
 def succeeded(username: str) -> None:
-    cache.delete(_keys("", username)[1][0])
+    try:
+        cache.delete(_keys("", username)[1][0])
+    except Exception:
+        logger.warning("login limits unavailable", exc_info=True)

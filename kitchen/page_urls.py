@@ -1,15 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kitchen import dashboard, views
-from kitchen.login_view import LoginView
+from kitchen import views
 
 urlpatterns = [
-    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<str:table_id>/", views.table_page, name="table-page"),
     path("kitchen/", views.kitchen_page, name="kitchen-page"),
     path("staff/menu/", views.staff_menu_page, name="staff-menu-page"),
     path("staff/tables/", views.staff_tables_page, name="staff-tables-page"),
-    path("staff/dashboard/", dashboard.staff_dashboard_page, name="staff-dashboard-page"),
+    path("staff/dashboard/", views.staff_dashboard_page, name="staff-dashboard-page"),
 ]

@@ -3,7 +3,7 @@ of tables or the length of the night."""
 
 import segno
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from kitchen.models import StaffCall
@@ -11,7 +11,7 @@ from kitchen.serializers import StaffCallSerializer
 from ordering import events
 from ordering.menu import menu_current
 from ordering.models import Order, OrderStatus, Table
-from ordering.selectors import kitchen_open_orders, open_tickets, with_lines
+from ordering.selectors import kitchen_open_orders, open_tickets, table_list, with_lines
 from ordering.serializers import TableSerializer, order_render
 from payments.events import ATTENTION
 from payments.models import PaymentEvent
@@ -46,23 +46,14 @@ def _count(queryset: QuerySet) -> Coalesce:
 
 
 def floor_tables() -> list[Table]:
-    """Every table with its state at a glance: total of its session, open tickets, unpaid pre-orders, open
-    calls. One query."""
-    tab = Order.objects.filter(archived_at__isnull=True)
-    spent = (
-        tab.filter(table=OuterRef("pk"), status=OrderStatus.COMPLETED)
-        .order_by()
-        .values("table")
-        .annotate(s=Sum(F("total_amount") - F("refunded_amount")))
-        .values("s")
-    )
+    """Every table as GET /api/tables/ lists it (with its session's total), with open tickets, unpaid
+    pre-orders and open calls. One query."""
     return list(
-        Table.objects.annotate(
-            total_spent=Coalesce(Subquery(spent, output_field=IntegerField()), 0),
+        table_list().annotate(
             open_tickets=_count(open_tickets()),
-            pending_pre_orders=_count(tab.filter(status=OrderStatus.PRE_ORDER)),
+            pending_pre_orders=_count(Order.objects.filter(archived_at__isnull=True, status=OrderStatus.PRE_ORDER)),
             open_calls=_count(StaffCall.objects.filter(acked_at__isnull=True)),
-        ).order_by("name")
+        )
     )
 
 
@@ -101,13 +92,16 @@ def staff_snapshot() -> dict:
     """/ws/staff/'s snapshot: the floor, in a fixed number of queries whatever the number of tables."""
     seq = feed_seqs([events.GROUP_STAFF])[events.GROUP_STAFF]
     menu = menu_current()
-    tables = []
-    for table in floor_tables():
-        row = TableSerializer(table).data
-        row.update(
-            open_tickets=table.open_tickets, pending_pre_orders=table.pending_pre_orders, open_calls=table.open_calls
-        )
-        tables.append(row)
+    floor = floor_tables()
+    tables = [
+        {
+            **row,
+            "open_tickets": table.open_tickets,
+            "pending_pre_orders": table.pending_pre_orders,
+            "open_calls": table.open_calls,
+        }
+        for table, row in zip(floor, TableSerializer(floor, many=True).data, strict=True)
+    ]
     return {
         "seq": seq,
         "menu_version": menu.version,

@@ -2,9 +2,11 @@
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from kitchen import logins
 from kitchen.selectors import table_qr_list
 from ordering import selectors
 from ordering.errors import NotFound
@@ -57,3 +59,35 @@ def staff_tables_page(request):
         "kitchen/staff_tables.html",
         {"tables": tables, "opening_required": settings.TABLE_OPENING_REQUIRED},
     )
+
+
+@staff_member_required(login_url=settings.LOGIN_URL)
+@ensure_csrf_cookie
+def staff_dashboard_page(request):
+    """The night at a glance: its figures come from GET /api/reports/night/, fetched again when the staff feed
+    says an order or a payment changed."""
+    return render(request, "kitchen/dashboard.html")
+
+
+class LoginView(auth_views.LoginView):
+    """The staff login page, with the same failed-login limits as the API token (kitchen.logins)."""
+
+    template_name = "accounts/login.html"
+
+    def post(self, request, *args, **kwargs):
+        username, address = request.POST.get("username", ""), request.META.get("REMOTE_ADDR", "")
+        try:
+            logins.check(address, username)
+        except logins.TooManyAttempts as refused:
+            context = self.get_context_data(form=self.get_form_class()(request), too_many_attempts=refused.detail)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        logins.succeeded(form.get_user().get_username())
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        if form.data.get("username") and form.data.get("password"):  # a wrong password, not an empty field
+            logins.failed(self.request.META.get("REMOTE_ADDR", ""), form.data["username"])
+        return super().form_invalid(form)

@@ -3,6 +3,7 @@
 import logging
 
 from django.conf import settings
+from rest_framework.exceptions import APIException
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
@@ -14,6 +15,8 @@ class _Throttle(SimpleRateThrottle):
             return True
         try:
             return super().allow_request(request, view)
+        except APIException:  # the body could not be read (the per-table key is in it): the client's fault
+            raise
         except Exception as exc:  # the counters live in Redis: an outage must never cost an order
             logger.warning("rate limit unavailable, request allowed", extra={"scope": self.scope, "error": repr(exc)})
             return True

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ordering.serializers import OrderLinesField, StrictCharField, StrictIntegerField
+from ordering.serializers import MAX_DB_ID, OrderLinesField, StrictCharField, StrictIntegerField
 from payments.models import PaymentEvent
 
 
@@ -8,7 +8,7 @@ class PreOrderInSerializer(serializers.Serializer):
     payer_name = StrictCharField(min_length=1, max_length=20, trim_whitespace=True)
     total_amount = StrictIntegerField(min_value=0)
     items = OrderLinesField()
-    cart_version = StrictIntegerField(required=False, min_value=0, max_value=2**63 - 1, help_text="empties that cart")
+    cart_version = StrictIntegerField(required=False, min_value=0, max_value=MAX_DB_ID, help_text="empties that cart")
 
 
 class PreOrderOutSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -111,3 +112,17 @@ class Daphne:
 
 
 test_database_url.__test__ = False  # a helper, not a test, even when imported into a test module
+
+
+def shared_layer_env() -> dict:
+    """Served processes that share the test database and one Redis channel layer of their own (REDIS_URL
+    set by CI): an event raised in one must reach sockets held by another."""
+    return {
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CHANNEL_LAYER_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        "DEBUG": "0",
+        "SECRET_KEY": "test-secret",
+        "THROTTLE": "off",
+        "BACKGROUND_JOBS": "0",
+    }

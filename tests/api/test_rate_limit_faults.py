@@ -21,3 +21,16 @@ def test_an_order_goes_through_when_the_rate_limit_counters_are_unreachable(api,
     assert response.status_code == 201
     assert Order.objects.filter(pk=response.json()["id"]).exists()
     assert any(record.getMessage() == "rate limit unavailable, request allowed" for record in caplog.records)
+
+
+@pytest.mark.django_db
+def test_staff_can_log_in_when_the_login_counters_are_unreachable(api, staff, settings, caplog):
+    settings.THROTTLE_ENABLED = True
+    settings.CACHES = DEAD_REDIS
+
+    wrong = api.post("/api/auth/token/", {"username": staff.username, "password": "guess"}, format="json")
+    right = api.post("/api/auth/token/", {"username": staff.username, "password": "pw-staff-1234"}, format="json")
+
+    assert wrong.status_code == 400 and wrong.json()["code"] == "invalid_credentials"
+    assert right.status_code == 200 and right.json()["token"]
+    assert any(record.getMessage().startswith("login limits unavailable") for record in caplog.records)

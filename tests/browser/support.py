@@ -88,5 +88,27 @@ def place_order(server, table, *lines) -> dict:
     return response.json()
 
 
+def deliver_deposit(server, name: str, amount: int, trace_id: str) -> None:
+    """A PayAction deposit notice, as section 6 shows it, to the served app's webhook."""
+    deposit = {
+        "transaction_type": "deposited",
+        "transaction_name": name,
+        "amount": amount,
+        "bank_account_number": "100123456789",
+        "bank_code": "089",
+        "bank_account_id": "browser-test",
+        "transaction_date": "2025-05-17 20:41:09",
+        "processing_date": "2025-05-17 20:41:12",
+        "balance": 512000,
+    }
+    response = requests.post(
+        f"{server.url}/api/webhook/payment/",
+        json=deposit,
+        headers={"x-webhook-key": WEBHOOK_KEY, "x-trace-id": trace_id},
+        timeout=10,
+    )
+    assert response.json() == {"status": "success"}
+
+
 def has_class(name: str) -> re.Pattern:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")

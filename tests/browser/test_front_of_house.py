@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from ordering.models import Order, Table
 from tests.browser.support import (
     STAFF_PASSWORD,
-    WEBHOOK_KEY,
     Pages,
+    deliver_deposit,
     has_class,
     mark_document,
     place_order,
@@ -274,24 +274,7 @@ def test_a_deposit_nobody_ordered_arrives_live_on_the_floor_with_its_outcome(pag
     floor = pages.staff_page(staff, "/staff/tables/")
     mark_document(floor)
     expect(floor.locator("#payments tr[data-payment-id]")).to_have_count(0)
-    deposit = {
-        "transaction_type": "deposited",
-        "transaction_name": "김민수",
-        "amount": 15000,
-        "bank_account_number": "100123456789",
-        "bank_code": "089",
-        "bank_account_id": "browser-test",
-        "transaction_date": "2025-05-17 20:41:09",
-        "processing_date": "2025-05-17 20:41:12",
-        "balance": 512000,
-    }
-    response = requests.post(
-        f"{server.url}/api/webhook/payment/",
-        json=deposit,
-        headers={"x-webhook-key": WEBHOOK_KEY, "x-trace-id": "floor-deposit-1"},
-        timeout=10,
-    )
-    assert response.json() == {"status": "success"}
+    deliver_deposit(server, "김민수", 15000, "floor-deposit-1")
     row = floor.locator("#payments tr[data-payment-id]")
     expect(row).to_have_count(1, timeout=EVENT_TIMEOUT_MS)
     expect(row).to_have_attribute("data-outcome", "unmatched")

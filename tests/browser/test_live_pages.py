@@ -7,12 +7,11 @@ socket -> another page. Nothing is reloaded; waits are Playwright expectations w
 import re
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from ordering.models import KitchenStatus, Order
 from tests.browser.support import (
-    WEBHOOK_KEY,
+    deliver_deposit,
     has_class,
     mark_document,
     place_order,
@@ -207,24 +206,7 @@ def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, se
     tab.locator("#cart-sheet [data-close]").click()
     expect(tab.locator("#pay-banner")).to_contain_text("입금 확인 중")
 
-    deposit = {
-        "transaction_type": "deposited",
-        "transaction_name": "김영수",
-        "amount": 12000,
-        "bank_account_number": "100123456789",
-        "bank_code": "089",
-        "bank_account_id": "browser-test",
-        "transaction_date": "2025-05-17 20:41:09",
-        "processing_date": "2025-05-17 20:41:12",
-        "balance": 512000,
-    }
-    response = requests.post(
-        f"{server.url}/api/webhook/payment/",
-        json=deposit,
-        headers={"x-webhook-key": WEBHOOK_KEY, "x-trace-id": "browser-deposit-1"},
-        timeout=10,
-    )
-    assert response.json() == {"status": "success"}
+    deliver_deposit(server, "김영수", 12000, "browser-deposit-1")
 
     expect(tab.locator("#pay-banner")).to_be_hidden(timeout=EVENT_TIMEOUT_MS)
     tab.get_by_role("tab", name="주문 현황").click()

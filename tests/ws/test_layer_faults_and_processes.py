@@ -3,7 +3,6 @@
 import json
 import logging
 import os
-import uuid
 
 import pytest
 import requests
@@ -11,7 +10,7 @@ from websockets.sync.client import connect as ws_connect
 
 from ordering.models import Order
 from tests.factories import FoodFactory, TableFactory
-from tests.servers import Daphne, free_port, test_database_url
+from tests.servers import Daphne, free_port, shared_layer_env
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,15 +40,7 @@ def test_a_dead_channel_layer_never_fails_or_loses_an_order(api, settings, caplo
 @pytest.mark.django_db(transaction=True)
 def test_an_order_placed_on_one_process_reaches_a_socket_held_by_another():
     table, food = TableFactory(), FoodFactory()
-    env = {
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "CHANNEL_LAYER_PREFIX": f"t{uuid.uuid4().hex[:8]}",
-        "DEBUG": "0",
-        "SECRET_KEY": "test-secret",
-        "THROTTLE": "off",
-        "BACKGROUND_JOBS": "0",
-    }
+    env = shared_layer_env()
     with (
         Daphne(env=env) as first,
         Daphne(env=env) as second,

@@ -2,7 +2,6 @@
 
 import json
 import os
-import uuid
 
 import pytest
 import requests
@@ -15,7 +14,7 @@ from kitchen.selectors import staff_snapshot
 from ordering.models import Category
 from ordering.services import order_place
 from tests.factories import FoodFactory, TableFactory
-from tests.servers import Daphne, test_database_url
+from tests.servers import Daphne, shared_layer_env
 from tests.ws.test_consumers import call_api, connect, next_event, staff_token
 
 
@@ -152,15 +151,7 @@ def test_the_staff_feed_reaches_a_socket_on_another_process():
 
     table, food = TableFactory(), FoodFactory()
     token = Token.objects.create(user=StaffFactory()).key
-    env = {
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "CHANNEL_LAYER_PREFIX": f"t{uuid.uuid4().hex[:8]}",
-        "DEBUG": "0",
-        "SECRET_KEY": "test-secret",
-        "THROTTLE": "off",
-        "BACKGROUND_JOBS": "0",
-    }
+    env = shared_layer_env()
     with (
         Daphne(env=env) as first,
         Daphne(env=env) as second,
