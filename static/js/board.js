@@ -593,8 +593,19 @@ function tap(orderId, action) {
   sendQueue();
 }
 
+/** The server's latest state is what this tap, already sent once, would have made: its answer may have been
+ * lost on the way back. Only the server can tell, by the tap's key: it answers again if the tap was ours, and
+ * refuses the no-op move if another screen made it. A start is never resent onto a served ticket (a recall). */
+function perhapsApplied(entry) {
+  if (!entry.sent) return false;
+  if (state.notOpen.has(entry.orderId)) return entry.target === "served";
+  const truth = state.known.get(entry.orderId);
+  return Boolean(truth) && partStatus(truth) === entry.target;
+}
+
 /** A queued tap the server's latest state (a fresh snapshot, or events since) says no longer applies. */
 function outdated(entry) {
+  if (perhapsApplied(entry)) return false;
   const truth = state.known.get(entry.orderId);
   if (entry.action === "recall") return Boolean(truth) && !state.notOpen.has(entry.orderId) && partStatus(truth) !== "served";
   if (state.notOpen.has(entry.orderId)) return true; // served or cleared elsewhere: a "start" now would be a recall
@@ -641,6 +652,10 @@ async function sendQueue() {
         drop(entry, conflictNote(entry), `주문번호 ${entry.number}`);
         renderAll();
         continue;
+      }
+      if (!entry.sent) {
+        entry.sent = true; // kept before the request leaves: a reload must know it may have arrived
+        saveQueue();
       }
       let order;
       try {

@@ -147,6 +147,48 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     expect(note).to_have_count(0)
 
 
+def test_a_tap_applied_whose_answer_was_lost_is_confirmed_by_its_key_after_a_reload(pages, server, staff, table, menu):
+    order = place(server, table, (menu["kimchi"], 1))
+    board = pages.staff_page(staff, "/kitchen/")
+    context = board.context
+    ticket = board.locator(f'.ticket[data-order-id="{order["id"]}"]')
+    expect(ticket).to_have_attribute("data-kitchen-status", "queued")
+
+    # the start reaches the server, then the Wi-Fi drops before its answer comes back
+    def lose_the_answer(route):
+        route.fetch()
+        context.set_offline(True)
+        route.abort("internetdisconnected")
+
+    board.route("**/kitchen-status/", lose_the_answer, times=1)
+    ticket.get_by_role("button", name="조리시작").click()
+    expect(board.locator("#sync-text")).to_have_text("연결 끊김 · 보낼 탭 1개")
+    assert Order.objects.get(pk=order["id"]).kitchen_status == "cooking"
+    [tap] = queued_taps(board)
+
+    # the tablet is restarted online: its snapshot already shows the start, which only the key can explain
+    board.close()
+    context.set_offline(False)
+    sent = []
+    again = pages.new_page(context)
+    again.on(
+        "response",
+        lambda r: (
+            sent.append((r.request.headers.get("idempotency-key"), r.status, r.headers.get("idempotent-replayed")))
+            if r.request.method == "PATCH"
+            else None
+        ),
+    )
+    again.goto(f"{server.url}/kitchen/")
+    wait_live(again)
+    expect(again.locator("#sync")).to_be_hidden()
+    assert sent == [(tap["key"], 200, "true")]
+    expect(again.locator(".sync-note")).to_have_count(0)
+    expect(again.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_have_attribute("data-kitchen-status", "cooking")
+    assert queued_taps(again) == []
+    assert StaffAction.objects.filter(action="kitchen_status", detail__order_id=order["id"]).count() == 1
+
+
 def test_a_tap_the_server_refuses_is_dropped_with_a_note(pages, server, staff, table, menu):
     order = place(server, table, (menu["kimchi"], 1))
     token = staff_token(server, staff)
