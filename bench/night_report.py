@@ -70,6 +70,7 @@ def build_night(orders: int) -> None:
             )
             rows.append(order)
             for food, quantity in zip(picked, quantities, strict=True):
+                took = rng.randint(600, 18000)  # tenths of a second: 1 to 30 minutes
                 lines.append(
                     OrderItem(
                         order=order,
@@ -79,7 +80,9 @@ def build_night(orders: int) -> None:
                         quantity=quantity,
                         station=food.station,
                         kitchen_status="served",
-                        served_at=paid + timedelta(seconds=rng.randint(60, 1800)),
+                        served_at=paid + timedelta(seconds=took / 10),
+                        paid_at=paid,
+                        ticket_tenths=took,
                     )
                 )
             if refunded:

@@ -89,7 +89,14 @@ def main(count: int, seed: int = 7) -> None:
             orders.append(order)
             for food, quantity in zip(lines, quantities, strict=True):
                 items.append(
-                    OrderItem(order=order, food=food, food_name=food.name, unit_price=food.price, quantity=quantity)
+                    OrderItem(
+                        order=order,
+                        food=food,
+                        food_name=food.name,
+                        unit_price=food.price,
+                        quantity=quantity,
+                        paid_at=paid_at,
+                    )
                 )
         with transaction.atomic():
             Order.objects.bulk_create(orders, batch_size=BATCH)

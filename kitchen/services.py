@@ -12,7 +12,7 @@ from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
 from ordering import events
 from ordering.errors import Conflict, NotFound
-from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of
+from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of, ticket_tenths
 from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_get
 
 TRANSITIONS = {
@@ -52,9 +52,10 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
     for line in moving:
         line.kitchen_status = kitchen_status
         line.served_at = now if kitchen_status == KitchenStatus.SERVED else None
+        line.ticket_tenths = ticket_tenths(line.paid_at, now) if kitchen_status == KitchenStatus.SERVED else None
         if kitchen_status == KitchenStatus.COOKING and line.started_at is None:
             line.started_at = now  # the first start; a recall keeps it
-    OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at"])
+    OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at", "ticket_tenths"])
     order.kitchen_status = kitchen_status_of(line.kitchen_status for line in lines)
     order.save(update_fields=["kitchen_status"])
     audit.record(

@@ -41,6 +41,11 @@ def kitchen_status_of(statuses) -> str:
     return KitchenStatus.COOKING
 
 
+def ticket_tenths(paid_at, served_at) -> int:
+    """A served line's ticket time, paid to served, in tenths of a second (the night report's unit)."""
+    return round((served_at - paid_at).total_seconds() * 10)
+
+
 class Food(models.Model):
     name = models.CharField("이름", max_length=100)
     price = models.PositiveIntegerField("가격(원)")
@@ -117,8 +122,8 @@ class Order(models.Model):
             models.Index(fields=["status", "payer_name", "total_amount"], name="order_pending_match_idx"),
             # expiry sweep
             models.Index(fields=["status", "expires_at"], name="order_expiry_idx"),
-            # the night report: completed orders by payment time
-            models.Index(fields=["status", "paid_at"], name="order_paid_idx"),
+            # the night report: completed orders by payment time, with the sums read from the index alone
+            models.Index(fields=["status", "paid_at", "total_amount", "refunded_amount"], name="order_paid_idx"),
             # Discord outbox
             models.Index(
                 fields=["discord_notified", "status", "discord_next_attempt_at"],
@@ -162,11 +167,25 @@ class OrderItem(models.Model):
     )
     started_at = models.DateTimeField("조리 시작 시각", null=True, blank=True)
     served_at = models.DateTimeField("서빙 시각", null=True, blank=True)  # cleared by a recall
+    # The order's paid_at, written with it (NULL until the order is completed): the night report sums the
+    # night's lines from one index without joining every line to its order.
+    paid_at = models.DateTimeField("결제 시각", null=True, blank=True, editable=False)
+    # ticket_tenths(paid_at, served_at) while served, written with served_at: the report counts and ranks
+    # the night's ticket times from this column instead of computing each one.
+    ticket_tenths = models.PositiveIntegerField("결제부터 서빙까지(0.1초)", null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
         verbose_name = verbose_name_plural = "주문 항목"
         constraints = [models.UniqueConstraint(fields=["order", "food"], name="orderitem_one_line_per_food")]
+        indexes = [
+            # The night report: everything it sums of a line, a range of payment times per food and station,
+            # read in group order (no temporary table for the GROUP BY).
+            models.Index(
+                fields=["food", "station", "paid_at", "quantity", "unit_price", "ticket_tenths"],
+                name="orderitem_night_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.food_name} x{self.quantity}"

@@ -146,6 +146,7 @@ def order_create_locked(
             unit_price=foods[food_id].price,
             quantity=quantity,
             station=foods[food_id].station,
+            paid_at=order.paid_at,
         )
         for food_id, quantity in sorted(quantities.items())
     ]

@@ -96,6 +96,7 @@ def _complete(order: Order, *, now: datetime) -> Order:
     Order.objects.filter(pk=order.pk).update(
         status=OrderStatus.COMPLETED, paid_at=now, pending_match_key=None, archived_at=None
     )
+    OrderItem.objects.filter(order_id=order.pk).update(paid_at=now)
     order = order_get(order_id=order.pk)
     events.order_paid(order)  # the Discord alert follows from the outbox (status completed)
     logger.info("order paid", extra={"order_id": str(order.pk), "order_number": order.order_number})

@@ -6,6 +6,7 @@
 import { $, ApiError, api, connectLive, fill, h, liveIndicator, won } from "./common.js";
 
 const REFRESH_AFTER_MS = 500; // events within this window share one fetch
+const REFRESH_SHARE = 5; // at a busy peak, the page waits 5x its last report's time: at most a fifth of a worker
 const REFRESH_EVERY_MS = 5 * 60_000; // the current day also rolls over at BUSINESS_DAY_STARTS
 const CHANGES = new Set(["order.created", "order.paid", "order.updated", "payment.received"]);
 const STATION_LABEL = { kitchen: "주방", bar: "바" };
@@ -22,6 +23,7 @@ const state = {
   report: null,
   loads: 0, // the latest request; older answers are dropped
   timer: null,
+  took: 0, // ms the last report took to arrive
 };
 const charts = {}; // data-chart name -> Chart
 
@@ -297,7 +299,9 @@ async function load() {
   const date = state.date;
   const error = $("#dash-error");
   try {
+    const began = performance.now();
     const report = await api(`/api/reports/night/${date ? `?date=${date}` : ""}`);
+    state.took = performance.now() - began;
     if (mine !== state.loads) return; // the date changed (or a newer fetch went out) meanwhile
     if (date === null) state.today = report.date;
     state.report = report;
@@ -320,7 +324,7 @@ async function load() {
 /** A burst of events (a busy minute) costs one fetch, not one each; the first is not held back long. */
 function refreshSoon() {
   if (state.date !== null || state.timer) return;
-  state.timer = setTimeout(load, REFRESH_AFTER_MS);
+  state.timer = setTimeout(load, Math.max(REFRESH_AFTER_MS, REFRESH_SHARE * state.took));
 }
 
 function showDate(value) {

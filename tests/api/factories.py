@@ -6,7 +6,7 @@ Writes under test go through the API or the services; these factories only lay d
 import factory
 from django.utils import timezone
 
-from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Refund
+from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Refund, ticket_tenths
 from tests.factories import FoodFactory, TableFactory
 
 
@@ -43,6 +43,8 @@ class OrderFactory(factory.django.DjangoModelFactory):
                 station=food.station,
                 kitchen_status=obj.kitchen_status,
                 served_at=served_at,
+                paid_at=obj.paid_at,
+                ticket_tenths=ticket_tenths(obj.paid_at, served_at) if served_at and obj.paid_at else None,
             )
             for food, quantity in extracted
         )

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ordering.models import KitchenStatus, Order, OrderStatus
+from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, ticket_tenths
 from tests.api.factories import OrderFactory
 from tests.api.helpers import assert_error, order_json
 from tests.factories import TableFactory
@@ -72,6 +72,12 @@ def test_ticket_goes_queued_cooking_served_and_back_on_recall(
         assert [(e["type"], e["order"]["kitchen_status"]) for e in events.drain()] == [
             ("order.updated", new_status)
         ] * 2
+        # the night report's ticket time is kept while served and cleared by a recall
+        line = OrderItem.objects.get(order=order)
+        if new_status == "served":
+            assert line.ticket_tenths == ticket_tenths(line.paid_at, line.served_at)
+        else:
+            assert (line.served_at, line.ticket_tenths) == (None, None)
 
 
 def test_served_ticket_leaves_the_board_and_a_recall_brings_it_back(staff_api, table, food):

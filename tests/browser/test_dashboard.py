@@ -228,11 +228,15 @@ def test_dashboard_screenshot(browser, server_env, staff):
             order = place_order(server, tables[table], *lines)
             at = now - timedelta(hours=hours) + timedelta(minutes=minutes - 60)
             Order.objects.filter(pk=order["id"]).update(order_date=at, paid_at=at)
+            OrderItem.objects.filter(order_id=order["id"]).update(paid_at=at)
             if served_after is not None:
                 served = KitchenStatus.SERVED
                 Order.objects.filter(pk=order["id"]).update(kitchen_status=served)
                 OrderItem.objects.filter(order_id=order["id"]).update(
-                    kitchen_status=served, started_at=at, served_at=at + timedelta(minutes=served_after)
+                    kitchen_status=served,
+                    started_at=at,
+                    served_at=at + timedelta(minutes=served_after),
+                    ticket_tenths=served_after * 600,
                 )
         token = requests.post(
             f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from kitchen.services import order_kitchen_status_set
-from ordering.models import Category, Order, OrderItem, OrderStatus, Refund
+from ordering.models import Category, Order, OrderItem, OrderStatus, Refund, ticket_tenths
 from ordering.services import order_place
 from payments import services as payments
 from payments.models import PaymentEvent
@@ -30,7 +30,9 @@ def at(text: str) -> datetime:
 
 
 def paid(order: Order, when: str) -> Order:
+    """Move an order's payment into the past, as the services write it: the order and its lines."""
     Order.objects.filter(pk=order.pk).update(paid_at=at(when), order_date=at(when))
+    OrderItem.objects.filter(order=order).update(paid_at=at(when))
     order.refresh_from_db()
     return order
 
@@ -38,7 +40,10 @@ def paid(order: Order, when: str) -> Order:
 def serve(order: Order, station: str, minutes: float) -> None:
     order_kitchen_status_set(order_id=order.pk, kitchen_status="cooking", station=station)
     order_kitchen_status_set(order_id=order.pk, kitchen_status="served", station=station)
-    OrderItem.objects.filter(order=order, station=station).update(served_at=order.paid_at + timedelta(minutes=minutes))
+    served_at = order.paid_at + timedelta(minutes=minutes)
+    OrderItem.objects.filter(order=order, station=station).update(
+        served_at=served_at, ticket_tenths=ticket_tenths(order.paid_at, served_at)
+    )
 
 
 @pytest.fixture
@@ -106,6 +111,22 @@ def test_sales_by_hour_run_past_midnight_and_add_up(staff_api, night):
     assert sum(row["orders"] for row in report["by_hour"]) == report["orders"]
 
 
+def test_a_day_starting_on_the_half_hour_keeps_its_first_and_last_hour_apart(staff_api, settings):
+    settings.BUSINESS_DAY_STARTS = "06:30"
+    table, dish = TableFactory(), FoodFactory(price=1000)
+    for when, quantity in [("2026-11-28T06:40:00", 1), ("2026-11-28T07:10:00", 2), ("2026-11-29T06:10:00", 3)]:
+        paid(order_place(table_id=table.pk, quantities={dish.pk: quantity}), when)
+    paid(order_place(table_id=table.pk, quantities={dish.pk: 4}), "2026-11-29T06:35:00")  # the next day
+
+    report = staff_api.get(f"/api/reports/night/?date={NIGHT}").json()
+
+    hours = [(row["hour"], row["orders"], row["net"]) for row in report["by_hour"]]
+    assert len(hours) == 25  # 06:00 of the 28th to 06:00 of the 29th, both partly in the day
+    assert hours[:2] == [("2026-11-28T06:00:00+09:00", 1, 1000), ("2026-11-28T07:00:00+09:00", 1, 2000)]
+    assert hours[-1] == ("2026-11-29T06:00:00+09:00", 1, 3000)
+    assert report["net"] == 6000
+
+
 def test_top_items_and_stations_agree_with_the_lines_and_refunds(staff_api, night):
     report = staff_api.get(f"/api/reports/night/?date={NIGHT}").json()
     orders = counted_orders()
@@ -136,6 +157,36 @@ def test_ticket_times_are_paid_to_served_over_served_lines(staff_api, night):
     seconds = sorted([600, 120, 300, 300])
     assert report["ticket_seconds"]["avg"] == pytest.approx(sum(seconds) / len(seconds), abs=0.1)
     assert report["ticket_seconds"]["p90"] == pytest.approx(600, abs=0.1)
+
+
+def test_the_ninetieth_percentile_is_the_nearest_rank_to_a_tenth_of_a_second(staff_api, settings):
+    settings.BUSINESS_DAY_STARTS = "06:00"
+    table, dish = TableFactory(), FoodFactory(price=1000)
+    # 37 served lines: the nearest rank, ceil(0.9 * 37) = 34, is 1000.99 s, between 800.2 and 1799.5
+    took = [61.23, 300.98, 45.07, 600.04, 12.91, 240.55] * 5 + [100.0, 700.11, 800.2, 1000.99] + [1799.5] * 3
+    for n, seconds in enumerate(took):
+        order = paid(order_place(table_id=table.pk, quantities={dish.pk: 1}), f"2026-11-28T20:{n:02d}:00")
+        served_at = order.paid_at + timedelta(seconds=seconds)
+        OrderItem.objects.filter(order=order).update(
+            kitchen_status="served", served_at=served_at, ticket_tenths=ticket_tenths(order.paid_at, served_at)
+        )
+    paid(order_place(table_id=table.pk, quantities={dish.pk: 1}), "2026-11-28T21:00:00")  # not served yet
+
+    report = staff_api.get(f"/api/reports/night/?date={NIGHT}").json()
+
+    nearest_rank = sorted(took)[-(-9 * len(took) // 10) - 1]
+    assert nearest_rank == 1000.99
+    assert report["ticket_seconds"]["p90"] == 1001.0  # to the tenth
+    assert report["ticket_seconds"]["avg"] == pytest.approx(sum(took) / len(took), abs=0.1)
+
+
+def test_every_line_carries_its_order_payment_time(night):
+    """The report reads a line's paid_at and ticket time instead of its order's: they must never differ."""
+    for order in Order.objects.prefetch_related("items"):
+        assert {line.paid_at for line in order.items.all()} == {order.paid_at}, order.status
+    for line in OrderItem.objects.all():
+        expected = ticket_tenths(line.paid_at, line.served_at) if line.served_at else None
+        assert line.ticket_tenths == expected
 
 
 def test_payments_are_counted_by_outcome_within_the_night(staff_api, night):

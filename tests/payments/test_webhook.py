@@ -10,7 +10,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from ordering.events import GROUP_KITCHEN, GROUP_MENU, GROUP_STAFF, table_group
-from ordering.models import Order
+from ordering.models import Order, OrderItem
 from payments.models import PaymentEvent
 from payments.services import pre_orders_expire
 from tests.api.support import IN_MEMORY_LAYER, EventRecorder
@@ -119,6 +119,7 @@ def test_a_match_notice_completes_the_pre_order_by_number(api, table, pending, d
     assert response.status_code == 200 and response.json() == {"status": "success"}
     order = Order.objects.get(pk=pending.pk)
     assert order.status == "completed" and order.paid_at is not None
+    assert list(OrderItem.objects.filter(order=order).values_list("paid_at", flat=True)) == [order.paid_at]
     event = PaymentEvent.objects.get()
     assert (event.kind, event.outcome, event.order_id, event.order_number) == (
         "match",
@@ -364,6 +365,7 @@ def test_a_late_deposit_revives_an_expired_pre_order_when_stock_allows(
     assert response.status_code == 200
     order = Order.objects.get(pk=order_id)
     assert order.status == "completed" and order.paid_at is not None
+    assert list(OrderItem.objects.filter(order=order).values_list("paid_at", flat=True)) == [order.paid_at]
     beer.refresh_from_db()
     assert beer.stock == 1
     assert (PaymentEvent.objects.get().outcome, str(PaymentEvent.objects.get().order_id)) == ("matched", order_id)

@@ -1,28 +1,13 @@
 """The front-of-house migration gives orders placed before it their stations and line statuses."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.services.migrations import back_to_the_latest_schema, migrate  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("ordering", "0001_initial")]
 AFTER = [("ordering", "0002_front_of_house")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    """Stepping ordering back also steps back the apps that depend on it: every later test needs them all."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_old_lines_take_their_food_station_and_their_order_status():
