@@ -42,8 +42,9 @@ def kitchen_status_of(statuses) -> str:
 
 
 def ticket_tenths(paid_at, served_at) -> int:
-    """A served line's ticket time, paid to served, in tenths of a second (the night report's unit)."""
-    return round((served_at - paid_at).total_seconds() * 10)
+    """A served line's ticket time, paid to served, in tenths of a second (the night report's unit); never
+    negative, should two processes' clocks disagree by a moment."""
+    return max(0, round((served_at - paid_at).total_seconds() * 10))
 
 
 class Food(models.Model):

@@ -80,6 +80,16 @@ def test_ticket_goes_queued_cooking_served_and_back_on_recall(
             assert (line.served_at, line.ticket_tenths) == (None, None)
 
 
+def test_a_ticket_served_by_a_process_whose_clock_is_a_moment_behind_takes_no_negative_time(staff_api, table, food):
+    ahead = timezone.now() + timedelta(seconds=2)  # paid by another process, its clock 2 s ahead of ours
+    order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.COOKING, paid_at=ahead)
+
+    response = staff_api.patch(status_url(order), {"kitchen_status": "served"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert OrderItem.objects.get(order=order).ticket_tenths == 0
+
+
 def test_served_ticket_leaves_the_board_and_a_recall_brings_it_back(staff_api, table, food):
     order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.COOKING)
 
