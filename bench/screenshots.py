@@ -44,10 +44,14 @@ def backdate(env: dict, minutes_by_order_number: dict[str, int]) -> None:
     code = (
         "from datetime import timedelta\n"
         "from django.utils import timezone\n"
-        "from ordering.models import Order\n"
+        "from ordering.models import Order, OrderItem, ticket_tenths\n"
         f"for number, minutes in {minutes_by_order_number!r}.items():\n"
         "    at = timezone.now() - timedelta(minutes=minutes)\n"
         "    Order.objects.filter(order_number=number).update(order_date=at, paid_at=at)\n"
+        "    for line in OrderItem.objects.filter(order__order_number=number):\n"  # a line's times are its order's
+        "        line.paid_at = at\n"
+        "        line.ticket_tenths = ticket_tenths(at, line.served_at) if line.served_at else None\n"
+        "        line.save(update_fields=['paid_at', 'ticket_tenths'])\n"
     )
     manage(env, "shell", "-c", code)
 

@@ -52,10 +52,11 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
     for line in moving:
         line.kitchen_status = kitchen_status
         line.served_at = now if kitchen_status == KitchenStatus.SERVED else None
-        line.ticket_tenths = ticket_tenths(line.paid_at, now) if kitchen_status == KitchenStatus.SERVED else None
+        line.ticket_tenths = ticket_tenths(order.paid_at, now) if kitchen_status == KitchenStatus.SERVED else None
+        line.paid_at = order.paid_at  # the same; set again for a line an older release wrote without it
         if kitchen_status == KitchenStatus.COOKING and line.started_at is None:
             line.started_at = now  # the first start; a recall keeps it
-    OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at", "ticket_tenths"])
+    OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at", "ticket_tenths", "paid_at"])
     order.kitchen_status = kitchen_status_of(line.kitchen_status for line in lines)
     order.save(update_fields=["kitchen_status"])
     audit.record(

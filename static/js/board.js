@@ -389,6 +389,8 @@ function applySnapshot(orders) {
   const before = new Set(state.tickets.keys());
   const listed = new Set(orders.map((order) => order.id));
   for (const id of state.known.keys()) if (!listed.has(id)) state.notOpen.add(id);
+  // After a reload nothing is known yet: a queued tap's order that the snapshot leaves out has left the board.
+  for (const entry of state.queue) if (!listed.has(entry.orderId)) state.notOpen.add(entry.orderId);
   for (const order of orders) {
     state.known.set(order.id, order);
     state.notOpen.delete(order.id);
@@ -657,14 +659,15 @@ async function sendQueue() {
         entry.sent = true; // kept before the request leaves: a reload must know it may have arrived
         saveQueue();
       }
-      let order;
+      let order, replayed;
       try {
-        order = await api(`/api/orders/${entry.orderId}/kitchen-status/`, {
+        ({ data: order, replayed } = await api(`/api/orders/${entry.orderId}/kitchen-status/`, {
           method: "PATCH",
           body: entry.body,
           idempotencyKey: entry.key,
           timeoutMs: SEND_TIMEOUT_MS,
-        });
+          withReplayed: true,
+        }));
       } catch (error) {
         if (error.status === 0 || error.status >= 500 || error.status === 429) {
           // Unknown outcome: kept with its key, so the resend is answered with the first answer.
@@ -690,7 +693,9 @@ async function sendQueue() {
       state.sendFailed = false;
       retryAttempt = 0;
       removeEntry(entry);
-      learn(order);
+      // A replayed answer is the first one, given before whatever the board has heard since.
+      if (replayed && state.known.has(entry.orderId)) reshow(entry.orderId);
+      else learn(order);
       renderAll();
     }
   } finally {

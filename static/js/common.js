@@ -40,7 +40,9 @@ export function uuid() {
  * idempotencyKey: sent as `Idempotency-Key` (staff writes, CONTRACT.md section 10); reuse it to resend the
  * same write after an unknown outcome, the server answers a repeat with the first answer.
  */
-export async function api(path, { method = "GET", body, idempotencyKey, timeoutMs } = {}) {
+/** With `withReplayed`, answers `{data, replayed}`: whether the server answered a repeat of an Idempotency-Key
+ * with the first answer (which may be older than what the page has heard since). */
+export async function api(path, { method = "GET", body, idempotencyKey, timeoutMs, withReplayed = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken");
@@ -74,7 +76,7 @@ export async function api(path, { method = "GET", body, idempotencyKey, timeoutM
     }
     throw new ApiError(response.status, data);
   }
-  return data;
+  return withReplayed ? { data, replayed: response.headers.get("Idempotent-Replayed") === "true" } : data;
 }
 
 // --- live socket ------------------------------------------------------------------------------------

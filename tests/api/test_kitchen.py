@@ -90,6 +90,18 @@ def test_a_ticket_served_by_a_process_whose_clock_is_a_moment_behind_takes_no_ne
     assert OrderItem.objects.get(order=order).ticket_tenths == 0
 
 
+def test_a_line_an_older_release_wrote_without_its_payment_time_is_served_and_takes_it(staff_api, table, food):
+    order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.COOKING, paid_at=ago(12))
+    OrderItem.objects.filter(order=order).update(paid_at=None)  # written while the new release migrated
+
+    response = staff_api.patch(status_url(order), {"kitchen_status": "served"}, format="json")
+
+    assert response.status_code == 200, response.content
+    line = OrderItem.objects.get(order=order)
+    assert line.paid_at == order.paid_at
+    assert line.ticket_tenths == ticket_tenths(order.paid_at, line.served_at) >= 12 * 600
+
+
 def test_served_ticket_leaves_the_board_and_a_recall_brings_it_back(staff_api, table, food):
     order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.COOKING)
 

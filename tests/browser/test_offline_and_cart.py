@@ -147,14 +147,14 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     expect(note).to_have_count(0)
 
 
-def test_a_tap_applied_whose_answer_was_lost_is_confirmed_by_its_key_after_a_reload(pages, server, staff, table, menu):
-    order = place(server, table, (menu["kimchi"], 1))
+def start_and_lose_the_answer(pages, server, staff, order):
+    """A board taps 'start' on the order; the tap reaches the server, then the Wi-Fi drops before its answer
+    comes back, and the tablet is shut. Returns the context (offline) and the queued tap."""
     board = pages.staff_page(staff, "/kitchen/")
     context = board.context
     ticket = board.locator(f'.ticket[data-order-id="{order["id"]}"]')
     expect(ticket).to_have_attribute("data-kitchen-status", "queued")
 
-    # the start reaches the server, then the Wi-Fi drops before its answer comes back
     def lose_the_answer(route):
         route.fetch()
         context.set_offline(True)
@@ -165,9 +165,15 @@ def test_a_tap_applied_whose_answer_was_lost_is_confirmed_by_its_key_after_a_rel
     expect(board.locator("#sync-text")).to_have_text("연결 끊김 · 보낼 탭 1개")
     assert Order.objects.get(pk=order["id"]).kitchen_status == "cooking"
     [tap] = queued_taps(board)
+    board.close()
+    return context, tap
+
+
+def test_a_tap_applied_whose_answer_was_lost_is_confirmed_by_its_key_after_a_reload(pages, server, staff, table, menu):
+    order = place(server, table, (menu["kimchi"], 1))
+    context, tap = start_and_lose_the_answer(pages, server, staff, order)
 
     # the tablet is restarted online: its snapshot already shows the start, which only the key can explain
-    board.close()
     context.set_offline(False)
     sent = []
     again = pages.new_page(context)
@@ -187,6 +193,35 @@ def test_a_tap_applied_whose_answer_was_lost_is_confirmed_by_its_key_after_a_rel
     expect(again.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_have_attribute("data-kitchen-status", "cooking")
     assert queued_taps(again) == []
     assert StaffAction.objects.filter(action="kitchen_status", detail__order_id=order["id"]).count() == 1
+
+
+def test_a_start_whose_answer_was_lost_is_not_sent_again_onto_a_ticket_served_since(pages, server, staff, table, menu):
+    order = place(server, table, (menu["kimchi"], 1))
+    context, _ = start_and_lose_the_answer(pages, server, staff, order)
+
+    # meanwhile the pass serves it from another screen: the ticket leaves every board
+    requests.patch(
+        f"{server.url}/api/orders/{order['id']}/kitchen-status/",
+        json={"kitchen_status": "served"},
+        headers=staff_token(server, staff),
+        timeout=10,
+    ).raise_for_status()
+
+    # a reload knows nothing but its queue and a snapshot without the ticket: the start must not come back
+    context.set_offline(False)
+    sent = []
+    again = pages.new_page(context)
+    again.on("request", lambda r: sent.append(r.url) if r.method == "PATCH" else None)
+    again.goto(f"{server.url}/kitchen/")
+    wait_live(again)
+    expect(again.locator(".sync-note")).to_contain_text(
+        "A1 주문의 '조리시작'은 다른 화면에서 이미 바뀌어 적용하지 않았어요"
+    )
+    expect(again.locator("#sync")).to_be_hidden()
+    assert sent == []
+    assert queued_taps(again) == []
+    expect(again.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_have_count(0)
+    assert Order.objects.get(pk=order["id"]).kitchen_status == "served"
 
 
 def test_a_tap_the_server_refuses_is_dropped_with_a_note(pages, server, staff, table, menu):

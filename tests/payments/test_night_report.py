@@ -3,12 +3,14 @@ independently from its rows."""
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kitchen.services import order_kitchen_status_set
@@ -18,6 +20,7 @@ from payments import services as payments
 from payments.models import PaymentEvent
 from tests.api.helpers import assert_error
 from tests.factories import FoodFactory, StaffFactory, TableFactory
+from tests.payments.support import deposit_body
 
 pytestmark = pytest.mark.django_db
 
@@ -187,6 +190,58 @@ def test_every_line_carries_its_order_payment_time(night):
     for line in OrderItem.objects.all():
         expected = ticket_tenths(line.paid_at, line.served_at) if line.served_at else None
         assert line.ticket_tenths == expected
+
+
+def test_the_services_write_the_times_the_report_reads(staff_api):
+    """Built through the services alone (no helper writes a line): a direct order, pre-orders confirmed by
+    staff, matched by a deposit and revived after expiry, served, one recalled. The report's ticket times
+    and sums agree with the orders' own payment and serving times."""
+    table, dish = TableFactory(name="A1"), FoodFactory(name="김치전", price=12000)
+    beer = FoodFactory(name="생맥주", price=5000, category=Category.DRINKS)
+    direct = order_place(table_id=table.pk, quantities={dish.pk: 1, beer.pk: 2})
+    confirmed = payments.pre_order_create(
+        table_id=table.pk, payer_name="홍길동", total_amount=12000, quantities={dish.pk: 1}
+    )
+    payments.order_confirm_payment(order_id=confirmed.pk)
+    matched = payments.pre_order_create(
+        table_id=table.pk, payer_name="김철수", total_amount=5000, quantities={beer.pk: 1}
+    )
+    deposit("김철수", 5000)
+    revived = payments.pre_order_create(
+        table_id=table.pk, payer_name="이영희", total_amount=24000, quantities={dish.pk: 2}
+    )
+    payments.pre_orders_expire(now=timezone.now() + timedelta(hours=1))
+    deposit("이영희", 24000)
+    for order in (direct, confirmed, matched, revived):
+        order_kitchen_status_set(order_id=order.pk, kitchen_status="cooking")
+        order_kitchen_status_set(order_id=order.pk, kitchen_status="served")
+    order_kitchen_status_set(order_id=revived.pk, kitchen_status="cooking")  # recalled: not served any more
+
+    paid = dict(Order.objects.filter(status=OrderStatus.COMPLETED).values_list("pk", "paid_at"))
+    assert set(paid) == {direct.pk, confirmed.pk, matched.pk, revived.pk}
+    took = []
+    for line in OrderItem.objects.all():
+        assert line.paid_at == paid[line.order_id]
+        if line.served_at is None:
+            assert line.ticket_tenths is None
+            continue
+        seconds = (line.served_at - paid[line.order_id]).total_seconds()
+        assert line.ticket_tenths == round(seconds * 10)
+        took.append(seconds)
+    assert len(took) == 4  # the revived order's line was recalled
+
+    report = staff_api.get("/api/reports/night/").json()
+
+    assert report["orders"] == 4
+    assert report["ticket_seconds"]["avg"] == pytest.approx(sum(took) / len(took), abs=0.1)
+    assert report["ticket_seconds"]["p90"] == pytest.approx(sorted(took)[-(-9 * len(took) // 10) - 1], abs=0.1)
+    assert sum(row["quantity"] for row in report["by_station"]) == 1 + 2 + 1 + 1 + 2
+
+
+def deposit(name: str, amount: int) -> None:
+    body = json.dumps(deposit_body(name, amount), ensure_ascii=False).encode()
+    event = payments.payment_event_handle(raw_body=body, trace_id=f"t-{name}")
+    assert event.outcome == "matched", event.outcome
 
 
 def test_payments_are_counted_by_outcome_within_the_night(staff_api, night):
