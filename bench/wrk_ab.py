@@ -137,6 +137,12 @@ def order_count() -> int:
     return int(sql(DB_NAME, "SELECT COUNT(*) FROM ordering_order")[0][0])
 
 
+def row_locks() -> dict[str, int]:
+    """MariaDB's server-wide row-lock counters: waits, and the total wait in ms."""
+    rows = sql(DB_NAME, "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time')")
+    return {str(name): int(value) for name, value in rows}
+
+
 def order_inputs() -> tuple[list[str], list[int]]:
     """Table ids (as UUID strings) and uncounted foods that are not sold out, from the bench database."""
     tables = [str(uuid.UUID(hex=str(row[0]))) for row in sql(DB_NAME, "SELECT id FROM ordering_table ORDER BY name")]
@@ -350,16 +356,21 @@ def run_turn(side: str, tree: Path, round_no: int, args, turns: list[dict]) -> N
             capacity = host_capacity()
             load_before = load_avg()
             cpu_a = server.cpu_seconds()
+            locks_a = row_locks()
             t_a = time.monotonic()
             result = run_wrk(server.url, phase, args.duration, args, wrk_args)
             wall = time.monotonic() - t_a
             cpu = server.cpu_seconds() - cpu_a
+            locks = {name: value - locks_a[name] for name, value in row_locks().items()}
             result.update(
                 host_capacity=capacity,
                 load_avg_before=load_before,
                 server_cpu_s=round(cpu, 2),
                 server_cores=round(cpu / wall, 2),
                 server_cpu_ms_per_request=round(1000 * cpu / max(result["requests"], 1), 3),
+                # every order takes its table's and the kitchen's and staff screens' next seq (hot rows)
+                row_lock_waits=locks["Innodb_row_lock_waits"],
+                row_lock_wait_ms=locks["Innodb_row_lock_time"],
                 warmup={k: warm.get(k) for k in ("requests", "rps", "non2xx", "socket_errors_total", "statuses")},
             )
             if phase == "orders":
@@ -439,8 +450,11 @@ def print_tables(results: dict) -> None:
         if not any(phase in turn for turn in results["turns"]):
             continue
         print(f"\n### {phase}: {PATHS[phase]}\n")
-        print("| round | side | requests/s | p50 ms | p99 ms | non-2xx | socket errors | host capacity | cpu ms/req |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| round | side | requests/s | p50 ms | p99 ms | non-2xx | socket errors | host capacity | cpu ms/req "
+            "| row-lock waits (ms) |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for turn in results["turns"]:
             run = turn.get(phase)
             if run is None:
@@ -449,7 +463,8 @@ def print_tables(results: dict) -> None:
             print(
                 f"| {turn['round']} | {turn['side']} | {run['rps']:.1f} | {run['latency_ms'].get('p50')} | "
                 f"{run['latency_ms'].get('p99')} | {run['non2xx']}{mark} | {run['socket_errors_total']} | "
-                f"{run['host_capacity']} | {run['server_cpu_ms_per_request']} |"
+                f"{run['host_capacity']} | {run['server_cpu_ms_per_request']} | "
+                f"{run.get('row_lock_waits', '-')} ({run.get('row_lock_wait_ms', '-')}) |"
             )
         summary = results["summary"][phase]
         ratio = summary["median_ratio_b_over_a"]
