@@ -127,7 +127,8 @@ def _lines(lines) -> list[dict]:
 
 def _p90(lines) -> float | None:
     """The 90th percentile (nearest rank) of the served lines' ticket times, in seconds, from how many lines
-    took each tenth of a second: a few thousand counts to walk instead of a sort of every line."""
+    took each tenth of a second: one count per distinct time (tens of thousands at most) instead of a sort of
+    every line."""
     histogram = sorted(
         lines.filter(SERVED).values("ticket_tenths").annotate(lines=Count("pk")).values_list("ticket_tenths", "lines")
     )

@@ -39,9 +39,9 @@ export function uuid() {
  * JSON request to the API; resolves to the body, rejects with ApiError (network faults: status 0).
  * idempotencyKey: sent as `Idempotency-Key` (staff writes, CONTRACT.md section 10); reuse it to resend the
  * same write after an unknown outcome, the server answers a repeat with the first answer.
+ * withReplayed: resolves to `{data, replayed}`, replayed telling that the answer is such a first answer
+ * (which may be older than what the page has heard since).
  */
-/** With `withReplayed`, answers `{data, replayed}`: whether the server answered a repeat of an Idempotency-Key
- * with the first answer (which may be older than what the page has heard since). */
 export async function api(path, { method = "GET", body, idempotencyKey, timeoutMs, withReplayed = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
