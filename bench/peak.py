@@ -53,6 +53,7 @@ UNPAID_SHARE = 0.1  # pre-orders never paid: they must stay pending
 REPLAY_SHARE = 0.15  # deliveries PayAction sends twice (same trace id)
 MATCH_NOTICE_SHARE = 0.2  # paid through the "매칭완료" form instead of a deposit notice
 ORDER_EVENTS = ("order.created", "order.paid", "order.updated")
+MENU_READ_SPREAD = 1.0  # static/js/table.js MENU_READ_SPREAD_MS
 
 
 # --- the clients ------------------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ class Phone:
         self.http = http
         self.menu_version: str | None = None
         self.menu_stale = False
+        self.menu_read: asyncio.Task | None = None
         self.menu_reloads = 0
         self.table_id = table_id
         self.table: dict | None = None
@@ -172,6 +174,15 @@ class Phone:
         elif kind == "table.reset":
             self.orders = {k: o for k, o in self.orders.items() if o["status"] == "pre_order"}
 
+    async def read_menu(self) -> None:
+        """As the page: after a moment within MENU_READ_SPREAD (every phone gets its heartbeat at once)."""
+        await asyncio.sleep(random.random() * MENU_READ_SPREAD)
+        self.menu_reloads += 1
+        status, menu, _ = await self.http.call("GET", "/api/foods/")
+        if status == 200:
+            self.foods = {f["id"]: f for f in menu}
+        self.menu_read = None
+
     def total_spent(self) -> int:
         return sum(o["total_amount"] - o["refunded_amount"] for o in self.orders.values() if o["status"] == "completed")
 
@@ -193,12 +204,9 @@ class Phone:
                             break
                         if message["type"] == "snapshot":
                             self.in_sync = True
-                        if self.menu_stale:
+                        if self.menu_stale and self.menu_read is None:
                             self.menu_stale = False
-                            self.menu_reloads += 1
-                            status, menu, _ = await self.http.call("GET", "/api/foods/")
-                            if status == 200:
-                                self.foods = {f["id"]: f for f in menu}
+                            self.menu_read = asyncio.get_running_loop().create_task(self.read_menu())
                         self.ready.set()
             except (TimeoutError, ConnectionClosed, InvalidHandshake, OSError):
                 pass
@@ -584,7 +592,7 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
     alerts_settled_s = time.monotonic() - settle_started
     while not deadline.passed() and (
         time.monotonic() - max(p.last_message_at for p in phones) < 2.0
-        or not all(p.in_sync and p.behind_since is None for p in phones)
+        or not all(p.in_sync and p.behind_since is None and p.menu_read is None for p in phones)
     ):
         await asyncio.sleep(0.25)
 
@@ -623,6 +631,33 @@ def run_outage(run: Run) -> dict | None:
     down, up = run.outage_window
     during = [p for p in run.placed if down <= p["at"] <= up]
     return {"seconds": round(up - down, 1), "placed_during": len(during)}
+
+
+TIMED_PATHS = (
+    ("POST", "/api/orders/pre-order/", "pre_order"),
+    ("POST", "/api/orders/", "order"),
+    ("POST", "/api/webhook/payment/", "webhook"),
+    ("PATCH", "/api/foods/", "staff"),
+    ("GET", "/api/foods/", "menu"),
+)
+
+
+def server_times(logs: list[Path]) -> dict:
+    """Each kind of request's durations as the servers logged them (from the ASGI scope to the last byte):
+    the client's numbers also hold the time its own event loop, busy with 900 phones, took to read them."""
+    durations: dict[str, list[float]] = {}
+    for path in logs:
+        with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if '"duration_ms"' not in line:
+                    continue
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    for method, prefix, kind in TIMED_PATHS:
+                        if entry.get("method") == method and entry.get("path", "").startswith(prefix):
+                            durations.setdefault(kind, []).append(entry["duration_ms"] / 1000)
+                            break
+    return {kind: summary_ms(values) for kind, values in sorted(durations.items())}
 
 
 def peak_rate(times: list[float]) -> int:
@@ -696,7 +731,10 @@ def main() -> int:
             "DISCORD_CALL_WEBHOOK_URL": "",
             "PAYACTION_WEBHOOK_KEY": WEBHOOK_KEY,
             "PAYACTION_MALL_ID": "",
-            "LOG_LEVEL": "WARNING",
+            # One JSON access line per request: the servers' own times, apart from the client's event loop.
+            "LOG_FORMAT": "json",
+            "ACCESS_LOG": "1",
+            "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
         if own_redis is not None:
@@ -710,6 +748,7 @@ def main() -> int:
             servers.stop()
             if own_redis is not None:
                 own_redis.stop()
+        server_latency = server_times(servers.logs)
         alerts = []
         for recorded in fake.successes():
             fields = recorded.json()["embeds"][0]["fields"]
@@ -731,6 +770,7 @@ def main() -> int:
         "pre_orders_placed": sum(1 for p in run.placed if p["kind"] == "pre_order"),
         "peak_answers_per_s": peak_rate(run.done_at),
         "latency": {kind: summary_ms(values) for kind, values in run.latency.items()},
+        "server_latency": server_latency,
         "deliveries": dict(Counter(f"{d['form']} {d['status']}" for d in run.deliveries)),
         "staff_toggles": {f"sold_out={k[0]} {k[1]}{' ' + k[2] if k[2] else ''}": v for k, v in run.toggles.items()},
         "kitchen_moves": dict(run.kitchen_moves),
@@ -754,7 +794,10 @@ def main() -> int:
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     log(f"results: {path}")
     print(
-        json.dumps({k: result[k] for k in ("orders_sent", "answers", "latency", "event_delivery")}, ensure_ascii=False)
+        json.dumps(
+            {k: result[k] for k in ("orders_sent", "answers", "latency", "server_latency", "event_delivery")},
+            ensure_ascii=False,
+        )
     )
     print(json.dumps({k: v for k, v in checks.items() if not isinstance(v, dict | list)}, ensure_ascii=False))
     if args.docs:

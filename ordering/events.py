@@ -40,7 +40,7 @@ def order_updated(order: Order) -> None:
 
 def food_updated(food: Food) -> None:
     """State: the changes of one food within FOOD_EVENT_SECONDS reach the phones as one, its latest."""
-    send_state(GROUP_MENU, f"food.{food.pk}", food.updated_at, "food.updated", food=FoodSerializer(food).data)
+    send_state(GROUP_MENU, f"food.{food.pk}", food.version, "food.updated", food=FoodSerializer(food).data)
 
 
 def table_reset(table_id) -> None:

@@ -60,6 +60,9 @@ class Food(models.Model):
         "준비하는 곳", max_length=10, choices=Station.choices, blank=True, help_text="비우면 분류에 따라 정합니다."
     )
     updated_at = models.DateTimeField("수정 시각", auto_now=True)
+    # Grows with every change of the food: of two states of it that cross between server processes, the
+    # higher is the newer (realtime.hub writes no older state to the sockets after a newer one).
+    version = models.PositiveBigIntegerField("버전", default=1, editable=False)
 
     class Meta:
         ordering = ["category", "display_order", "id"]
@@ -71,6 +74,9 @@ class Food(models.Model):
     def save(self, *args, **kwargs):
         if not self.station:
             self.station = station_for(self.category)
+        self.version += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
 
 

@@ -64,9 +64,13 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
             continue
         food.stock -= quantities[food.pk]
         food.sold_out = food.stock == 0
-        food.updated_at = timezone.now()  # the version of the food.updated state it announces
+        food.updated_at = timezone.now()
+        food.version += 1  # read under the row's lock: exact
         Food.objects.filter(pk=food.pk).update(
-            stock=F("stock") - quantities[food.pk], sold_out=food.sold_out, updated_at=food.updated_at
+            stock=F("stock") - quantities[food.pk],
+            sold_out=food.sold_out,
+            updated_at=food.updated_at,
+            version=food.version,
         )
         food_changed(food)
     return foods
@@ -80,7 +84,8 @@ def stock_release(*, quantities: dict[int, int]) -> None:
         was_empty = food.stock == 0
         food.stock += quantities[food.pk]
         food.updated_at = timezone.now()
-        fields = {"stock": F("stock") + quantities[food.pk], "updated_at": food.updated_at}
+        food.version += 1
+        fields = {"stock": F("stock") + quantities[food.pk], "updated_at": food.updated_at, "version": food.version}
         if was_empty and food.sold_out:  # sold out because it ran out: available again
             food.sold_out = False
             fields["sold_out"] = False

@@ -6,18 +6,17 @@ order and keeps trying while Redis is away: a request never waits on Redis. What
 process died first) is noticed by the clients, which compare their last seq with the feed's latest in every
 `heartbeat` (realtime.heartbeat) and reload their snapshot when they are behind.
 
-State is not numbered: the changes of one key (a food) within FOOD_EVENT_SECONDS go out as one message with
-the latest state, the first change of a quiet key at once (send_state).
+State is not numbered: every change of a key (a food) goes out with its version, and each process's hub
+merges a key's changes within FOOD_EVENT_SECONDS into one message to its sockets (realtime.hub), so the
+phones see the same rate however many processes make the changes (send_state).
 """
 
 import asyncio
 import json
 import logging
-import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -69,14 +68,19 @@ def send_event(feeds: list[str], event_type: str, **payload) -> None:
     seqs = sorted(advanced.items())
 
     def messages():
-        return [(feed, encode(event_type, seq=seq, **payload)) for feed, seq in seqs]
+        return [(feed, {"type": FORWARD, "text": encode(event_type, seq=seq, **payload)}) for feed, seq in seqs]
 
     transaction.on_commit(lambda: _dispatch(messages))
 
 
-def send_state(group: str, key: str, version, event_type: str, **payload) -> None:
-    """State of `key` (newer `version` wins) for `group`, merged with its other changes within the window."""
-    transaction.on_commit(lambda: _dispatch_state(group, key, version, event_type, payload))
+def send_state(group: str, key: str, version: int, event_type: str, **payload) -> None:
+    """State of `key` for `group` when the transaction commits; of two states of a key the higher `version`
+    is the newer, and the hubs merge a key's states within FOOD_EVENT_SECONDS."""
+
+    def messages():
+        return [(group, {"type": FORWARD, "text": encode(event_type, **payload), "key": key, "version": version})]
+
+    transaction.on_commit(lambda: _dispatch(messages))
 
 
 # --- delivery ---------------------------------------------------------------------------------------
@@ -89,45 +93,15 @@ class Relay:
         self.loop = loop
         self.task: asyncio.Task | None = None
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.state_sent: dict[str, float] = {}  # key -> when its state last went out
-        self.state_pending: dict[str, tuple] = {}  # key -> (version, group, event_type, payload)
 
     def alive(self) -> bool:
         running = self.task is not None and not self.task.done()
         return running and not self.loop.is_closed() and self.loop.is_running()
 
     def submit(self, messages) -> None:
-        """From any thread: `messages` is a callable giving [(group, text)], encoded when it is sent."""
+        """From any thread: `messages` is a callable giving [(group, channel-layer message)], encoded when it
+        is sent."""
         self.loop.call_soon_threadsafe(self.queue.put_nowait, messages)
-
-    def submit_state(self, group: str, key: str, version, event_type: str, payload: dict) -> None:
-        self.loop.call_soon_threadsafe(self._state, group, key, version, event_type, payload)
-
-    def _state(self, group, key, version, event_type, payload) -> None:
-        pending = self.state_pending.get(key)
-        if pending is not None:
-            if version is None or pending[0] is None or version >= pending[0]:
-                self.state_pending[key] = (version, group, event_type, payload)
-            return
-        due = self.state_sent.get(key, 0.0) + settings.FOOD_EVENT_SECONDS
-        now = time.monotonic()
-        if now >= due:  # quiet: at once
-            self._state_out(key, (version, group, event_type, payload), now)
-            return
-        self.state_pending[key] = (version, group, event_type, payload)
-        self.loop.call_later(due - now, self._state_flush, key)
-
-    def _state_flush(self, key: str) -> None:
-        pending = self.state_pending.pop(key, None)
-        if pending is not None:
-            self._state_out(key, pending, time.monotonic())
-
-    def _state_out(self, key: str, state: tuple, now: float) -> None:
-        self.state_sent[key] = now
-        if len(self.state_sent) > 10_000:  # keys of long-quiet foods are no longer needed
-            self.state_sent = {k: t for k, t in self.state_sent.items() if now - t < settings.FOOD_EVENT_SECONDS}
-        _version, group, event_type, payload = state
-        self.queue.put_nowait(lambda: [(group, encode(event_type, **payload))])
 
     async def run(self) -> None:
         layer = get_channel_layer()
@@ -172,15 +146,7 @@ def _dispatch(messages) -> None:
         send_now(messages())
 
 
-def _dispatch_state(group, key, version, event_type, payload) -> None:
-    relay = _relay
-    if relay is not None and relay.alive():
-        relay.submit_state(group, key, version, event_type, payload)
-    else:
-        send_now([(group, encode(event_type, **payload))])
-
-
-def send_now(messages: list[tuple[str, str]]) -> None:
+def send_now(messages: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -190,7 +156,7 @@ def send_now(messages: list[tuple[str, str]]) -> None:
         logger.warning("broadcast failed", extra={"groups": [g for g, _ in messages], "error": repr(exc)})
 
 
-async def _send_all(layer, messages: list[tuple[str, str]]) -> None:
+async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
     async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-        for group, text in messages:
-            await layer.group_send(group, {"type": FORWARD, "text": text})
+        for group, message in messages:
+            await layer.group_send(group, message)

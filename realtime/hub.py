@@ -6,6 +6,11 @@ fan-out's time. Here the process joins each group once, with a channel of its ow
 sockets needs the group, and leaves it with the last one; each event is received once and its text, encoded
 once by the sender (realtime.broadcast), is written to every member socket in one pass.
 
+State messages (a food's, with its key and version) are merged here, where the sockets are: the first
+change of a quiet key is written at once, the later ones within FOOD_EVENT_SECONDS as one, the newest
+(CONTRACT.md section 5). Merging where the changes are made instead would let every process send its own
+first change, so each phone would get one message per process.
+
 Per event loop (Daphne runs one; tests run one per test), since channels and tasks belong to a loop.
 """
 
@@ -15,6 +20,7 @@ import weakref
 from typing import Protocol
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from realtime.broadcast import FORWARD
 
@@ -30,6 +36,8 @@ class _Group:
         self.channel = channel
         self.members: dict[Member, None] = {}  # insertion-ordered set
         self.pump: asyncio.Task | None = None
+        self.state_sent: dict[str, tuple[float, int]] = {}  # key -> when its state was last written, version
+        self.state_pending: dict[str, tuple[int, str]] = {}  # key -> (version, text) to write when due
 
 
 class Hub:
@@ -37,6 +45,7 @@ class Hub:
         self.layer = layer
         self.groups: dict[str, _Group] = {}
         self.lock = asyncio.Lock()
+        self.flushes: set[asyncio.Task] = set()
 
     async def join(self, group: str, member: Member) -> None:
         """Raises if the channel layer cannot be reached; the member is then not in the group."""
@@ -86,6 +95,38 @@ class Hub:
             except Exception:  # one socket's failure never stops the others
                 logger.debug("forward to a socket failed", extra={"group": group}, exc_info=True)
 
+    async def _state(self, group: str, entry: _Group, key: str, version: int, text: str) -> None:
+        sent_at, sent_version = entry.state_sent.get(key, (0.0, -1))
+        if version <= sent_version:
+            return  # an older state than one written already (two processes' changes crossed)
+        pending = entry.state_pending.get(key)
+        if pending is not None:
+            if version > pending[0]:
+                entry.state_pending[key] = (version, text)
+            return
+        loop = asyncio.get_running_loop()
+        now, due = loop.time(), sent_at + settings.FOOD_EVENT_SECONDS
+        if now >= due:  # a quiet key: at once
+            self._state_written(entry, key, version, now)
+            await self._forward(group, entry, text)
+            return
+        entry.state_pending[key] = (version, text)
+        loop.call_later(due - now, self._state_due, group, entry, key)
+
+    def _state_due(self, group: str, entry: _Group, key: str) -> None:
+        version, text = entry.state_pending.pop(key)
+        self._state_written(entry, key, version, asyncio.get_running_loop().time())
+        task = asyncio.create_task(self._forward(group, entry, text))
+        self.flushes.add(task)
+        task.add_done_callback(self.flushes.discard)
+
+    @staticmethod
+    def _state_written(entry: _Group, key: str, version: int, now: float) -> None:
+        entry.state_sent[key] = (now, version)
+        if len(entry.state_sent) > 10_000:  # keys quiet for longer than the window are no longer needed
+            window = settings.FOOD_EVENT_SECONDS
+            entry.state_sent = {k: v for k, v in entry.state_sent.items() if now - v[0] < window}
+
     async def _pump(self, group: str, entry: _Group) -> None:
         while True:
             try:
@@ -96,11 +137,13 @@ class Hub:
                 logger.warning("channel layer receive failed", extra={"group": group}, exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            text = message.get("text")
+            text, key, version = message.get("text"), message.get("key"), message.get("version")
             if message.get("type") != FORWARD or not isinstance(text, str):
                 logger.warning("unexpected group message dropped", extra={"group": group})
-                continue
-            await self._forward(group, entry, text)
+            elif isinstance(key, str) and isinstance(version, int):
+                await self._state(group, entry, key, version, text)
+            else:
+                await self._forward(group, entry, text)
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()

@@ -943,6 +943,8 @@ async function reloadTab() {
   }
 }
 
+const MENU_READ_SPREAD_MS = 1_000;
+
 function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
@@ -996,9 +998,10 @@ function onMessage(msg) {
       break;
     case "heartbeat":
       // The menu changed since this page read it (a change whose food.updated did not reach it): read it again.
+      // Every phone of the venue gets its heartbeat at the same moment: spread their reads over a second.
       if (msg.menu_version && state.menuVersion && msg.menu_version !== state.menuVersion) {
         state.menuVersion = msg.menu_version;
-        refreshMenu();
+        setTimeout(refreshMenu, Math.random() * MENU_READ_SPREAD_MS);
       }
       break;
     default:

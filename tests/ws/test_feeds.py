@@ -96,7 +96,7 @@ async def test_an_event_raised_while_a_socket_joins_comes_after_its_snapshot_or_
     await tab.disconnect()
 
 
-# --- the relay: merged food state, retries ---------------------------------------------------------
+# --- merged food state (the hub), the relay's retries ---------------------------------------------
 
 
 @pytest.fixture
