@@ -1,6 +1,5 @@
 """ordering.services: the rules about stock, prices and a table's tab, called directly."""
 
-import json
 import re
 import uuid
 from collections import Counter
@@ -8,13 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from ordering import services
 from ordering.errors import Conflict, DomainError, NotFound
-from ordering.events import GROUP_MENU
 from ordering.models import Food, KitchenStatus, Order, OrderItem, OrderStatus
 from tests.api.factories import OrderFactory
 from tests.factories import FoodFactory, TableFactory
@@ -157,40 +153,6 @@ def test_food_update_switching_on_a_food_with_stock_left(counted_food):
 
     assert (food.stock, food.sold_out) == (5, False)
     assert stock_of(counted_food) == (5, False)
-
-
-def test_every_change_of_a_food_raises_its_version_which_its_event_carries(
-    counted_food, django_capture_on_commit_callbacks
-):
-    """The version orders a food's states between processes (realtime.hub keeps the newer)."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(GROUP_MENU, channel)
-
-    def version() -> int:
-        return Food.objects.get(pk=counted_food.pk).version
-
-    def sent_version() -> int:
-        message = async_to_sync(layer.receive)(channel)
-        assert json.loads(message["text"])["food"]["id"] == counted_food.pk
-        return message["version"]
-
-    start = version()
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.stock_reserve(quantities={counted_food.pk: 1})
-    after_order = (version(), sent_version())
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.stock_release(quantities={counted_food.pk: 1})
-    after_release = (version(), sent_version())
-    with django_capture_on_commit_callbacks(execute=True):
-        services.food_update(food_id=counted_food.pk, price=9000)
-    after_edit = (version(), sent_version())
-    food = Food.objects.get(pk=counted_food.pk)
-    food.name = "새 이름"
-    food.save()  # the admin's way
-
-    assert [after_order, after_release, after_edit] == [(start + n, start + n) for n in (1, 2, 3)]
-    assert version() == start + 4
 
 
 # --- tables -----------------------------------------------------------------------------------------

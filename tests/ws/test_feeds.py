@@ -1,13 +1,17 @@
 """Numbered feeds, heartbeats and merged food state (CONTRACT.md section 5), through the real application."""
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from ordering import services
+from ordering.events import GROUP_MENU
 from ordering.menu import menu_current
+from ordering.models import Food
 from realtime import broadcast, heartbeat
 from tests.factories import FoodFactory, TableFactory
 from tests.ws.test_consumers import TIMEOUT, call_api, connect, next_event, staff_token
@@ -125,6 +129,44 @@ async def test_stock_changes_of_one_food_reach_the_phones_as_its_first_change_th
     assert foods[-1] == 5  # and the latest state always follows
     assert len(foods) <= 3  # the four others within the window are merged
     await tab.disconnect()
+
+
+async def test_every_change_of_a_food_raises_its_version_and_its_state_goes_out_with_it():
+    """The version is what orders a food's states between processes (realtime.hub keeps the newer)."""
+    food = await sync_to_async(FoodFactory)(stock=5)
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP_MENU, channel)
+
+    @sync_to_async
+    def version() -> int:
+        return Food.objects.get(pk=food.pk).version
+
+    async def sent() -> int:
+        message = await asyncio.wait_for(layer.receive(channel), TIMEOUT)
+        assert json.loads(message["text"])["food"]["id"] == food.pk
+        return message["version"]
+
+    start = await version()
+
+    @sync_to_async
+    def reserve_then_release():
+        with transaction.atomic():
+            services.stock_reserve(quantities={food.pk: 1})
+        with transaction.atomic():
+            services.stock_release(quantities={food.pk: 1})
+
+    await reserve_then_release()
+    changes = [await sent(), await sent()]
+    await sync_to_async(services.food_update)(food_id=food.pk, price=9000)
+    changes.append(await sent())
+
+    assert changes == [start + 1, start + 2, start + 3] and await version() == start + 3
+    edited = await sync_to_async(Food.objects.get)(pk=food.pk)
+    edited.name = "새 이름"
+    await sync_to_async(edited.save)()  # the admin's way
+    assert await version() == start + 4
+    await layer.group_discard(GROUP_MENU, channel)
 
 
 async def test_sold_out_reaches_the_phones_within_the_window(relay, settings):
