@@ -1,0 +1,31 @@
+"""The admin's food form: names and prices, never the stock that orders move meanwhile."""
+
+import pytest
+from django.test import Client
+
+from ordering.models import Food
+from tests.factories import FoodFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_admin_edit_keeps_the_rows_stock_and_raises_its_version_once():
+    food = FoodFactory(name="김치전", price=12000, stock=5)
+    client = Client()
+    client.force_login(StaffFactory(is_superuser=True))
+    form = {
+        "name": "해물김치전",
+        "price": "13000",
+        "category": food.category,
+        "description": "",
+        "image": "",
+        "display_order": "0",
+        "station": food.station,
+    }
+    Food.objects.filter(pk=food.pk).update(stock=3, version=food.version + 1)  # orders took two since the form opened
+
+    response = client.post(f"/admin/ordering/food/{food.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = Food.objects.get(pk=food.pk)
+    assert (saved.name, saved.price, saved.stock, saved.version) == ("해물김치전", 13000, 3, food.version + 2)
