@@ -13,9 +13,9 @@ class FoodAdmin(admin.ModelAdmin):
     readonly_fields = ["sold_out", "stock", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        if change:  # orders take stock meanwhile: the row's own stock, sold-out and version, under its lock
+        if change:  # orders take stock meanwhile: the row's own stock and sold-out, under its lock
             current = Food.objects.select_for_update().get(pk=obj.pk)
-            obj.stock, obj.sold_out, obj.version = current.stock, current.sold_out, current.version
+            obj.stock, obj.sold_out = current.stock, current.sold_out
         super().save_model(request, obj, form, change)
         food_changed(obj)  # phones see a new dish or a new price at once
 

@@ -1,7 +1,7 @@
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Category(models.TextChoices):
@@ -74,10 +74,14 @@ class Food(models.Model):
     def save(self, *args, **kwargs):
         if not self.station:
             self.station = station_for(self.category)
-        self.version += 1
+        if self.pk is None:  # a new food: its first version
+            return super().save(*args, **kwargs)
+        # Raised by the database, so that a save from an instance read long ago never goes back in versions.
+        self.version = F("version") + 1
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
+        self.refresh_from_db(fields=["version"])
 
 
 class Table(models.Model):

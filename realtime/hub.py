@@ -27,6 +27,11 @@ from realtime.broadcast import FORWARD
 logger = logging.getLogger(__name__)
 
 
+# Two states of a key cross in Redis within moments; one that comes this long after the last is taken as it
+# is, so that versions set back by hand (a restored database) cannot mute a food until the process restarts.
+STATE_ORDER_SECONDS = 30.0
+
+
 class Member(Protocol):
     async def forward(self, text: str) -> None: ...
 
@@ -96,16 +101,17 @@ class Hub:
                 logger.debug("forward to a socket failed", extra={"group": group}, exc_info=True)
 
     async def _state(self, group: str, entry: _Group, key: str, version: int, text: str) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         sent_at, sent_version = entry.state_sent.get(key, (0.0, -1))
-        if version <= sent_version:
-            return  # an older state than one written already (two processes' changes crossed)
+        if version <= sent_version and now - sent_at < STATE_ORDER_SECONDS:
+            return  # an older state than one just written (two processes' changes crossed)
         pending = entry.state_pending.get(key)
         if pending is not None:
             if version > pending[0]:
                 entry.state_pending[key] = (version, text)
             return
-        loop = asyncio.get_running_loop()
-        now, due = loop.time(), sent_at + settings.FOOD_EVENT_SECONDS
+        due = sent_at + settings.FOOD_EVENT_SECONDS
         if now >= due:  # a quiet key: at once
             self._state_written(entry, key, version, now)
             await self._forward(group, entry, text)

@@ -180,3 +180,16 @@ def test_table_orders_reset_keeps_pending_pre_orders_on_the_tab(table, food):
     assert done.archived_at is not None
     assert pending.archived_at is None
     assert other.archived_at is None
+
+
+def test_a_save_from_a_food_read_before_later_changes_still_raises_its_version_past_them():
+    """A food's states are ordered by version (realtime.hub): a late save must never go back in versions."""
+    food = FoodFactory(stock=5)
+    read_early = Food.objects.get(pk=food.pk)
+    with transaction.atomic():
+        services.stock_reserve(quantities={food.pk: 1})
+
+    read_early.name = "새 이름"
+    read_early.save()
+
+    assert Food.objects.get(pk=food.pk).version == read_early.version == food.version + 2

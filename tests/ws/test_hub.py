@@ -153,3 +153,21 @@ async def test_states_of_one_key_from_two_processes_reach_a_socket_as_the_first_
     await layer.group_send("test.menu", {"type": "event.forward", "text": "v5", "key": "f", "version": 5})
     assert await received(phone, 4) == ["v1", "w1", "v4", "v5"]  # an older state never follows a newer one
     await hub.leave("test.menu", phone)
+
+
+async def test_a_lower_version_long_after_the_last_state_is_written_as_it_comes(settings, monkeypatch):
+    """Versions set back by hand (a restored database) must not mute a food until the process restarts."""
+    settings.FOOD_EVENT_SECONDS = 0.05
+    monkeypatch.setattr(fanout, "STATE_ORDER_SECONDS", 0.2)
+    hub, phone = fanout.hub(), Recorder()
+    await hub.join("test.menu", phone)
+    layer = get_channel_layer()
+
+    await layer.group_send("test.menu", {"type": "event.forward", "text": "v9", "key": "f", "version": 9})
+    await layer.group_send("test.menu", {"type": "event.forward", "text": "v8", "key": "f", "version": 8})
+    assert await received(phone, 1) == ["v9"]
+    await asyncio.sleep(0.3)
+    await layer.group_send("test.menu", {"type": "event.forward", "text": "v2", "key": "f", "version": 2})
+
+    assert await received(phone, 2) == ["v9", "v2"]
+    await hub.leave("test.menu", phone)
