@@ -129,9 +129,8 @@ class Hub:
     @staticmethod
     def _state_written(entry: _Group, key: str, version: int, now: float) -> None:
         entry.state_sent[key] = (now, version)
-        if len(entry.state_sent) > 10_000:  # keys quiet for longer than the window are no longer needed
-            window = settings.FOOD_EVENT_SECONDS
-            entry.state_sent = {k: v for k, v in entry.state_sent.items() if now - v[0] < window}
+        if len(entry.state_sent) > 10_000:  # past STATE_ORDER_SECONDS a key's entry decides nothing more
+            entry.state_sent = {k: v for k, v in entry.state_sent.items() if now - v[0] < STATE_ORDER_SECONDS}
 
     async def _pump(self, group: str, entry: _Group) -> None:
         while True:
