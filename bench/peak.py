@@ -53,7 +53,7 @@ UNPAID_SHARE = 0.1  # pre-orders never paid: they must stay pending
 REPLAY_SHARE = 0.15  # deliveries PayAction sends twice (same trace id)
 MATCH_NOTICE_SHARE = 0.2  # paid through the "매칭완료" form instead of a deposit notice
 ORDER_EVENTS = ("order.created", "order.paid", "order.updated")
-MENU_READ_SPREAD = 1.0  # static/js/table.js MENU_READ_SPREAD_MS
+MENU_READ_SPREAD = 1.0  # static/js/common.js MENU_READ_SPREAD_MS
 
 
 # --- the clients ------------------------------------------------------------------------------------------

@@ -47,11 +47,11 @@ def _count(queryset: QuerySet) -> Coalesce:
 
 def floor_tables() -> list[Table]:
     """Every table as GET /api/tables/ lists it (with its session's total), with open tickets, unpaid
-    pre-orders and open calls. One query."""
+    pre-orders (a reset's too: they can still be paid) and open calls. One query."""
     return list(
         table_list().annotate(
             open_tickets=_count(open_tickets()),
-            pending_pre_orders=_count(Order.objects.filter(archived_at__isnull=True, status=OrderStatus.PRE_ORDER)),
+            pending_pre_orders=_count(Order.objects.filter(status=OrderStatus.PRE_ORDER)),
             open_calls=_count(StaffCall.objects.filter(acked_at__isnull=True)),
         )
     )

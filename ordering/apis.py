@@ -60,7 +60,10 @@ class FoodDetailApi(IdempotentWrites, APIView):
         return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
 
     @extend_schema(
-        operation_id="foods_retrieve", parameters=[FOOD_ID], responses={200: FoodSerializer, **error_responses(404)}
+        operation_id="foods_retrieve",
+        parameters=[FOOD_ID],
+        responses={200: FoodSerializer, **error_responses(404)},
+        description="One food as the menu lists it.",
     )
     def get(self, request, food_id):
         return Response(FoodSerializer(selectors.food_get(food_id=food_id)).data)
@@ -94,6 +97,8 @@ class TableCreateApi(IdempotentWrites, APIView):
         operation_id="tables_create",
         request=TableCreateSerializer,
         responses={201: TableSerializer, **error_responses(400, 401, 403, 409)},
+        description="Staff: a new table (name optional: the next free one). With TABLE_OPENING=required it "
+        "starts closed.",
     )
     def post(self, request):
         data = TableCreateSerializer(data=request.data)
@@ -160,7 +165,7 @@ class TableResetApi(IdempotentWrites, APIView):
             **error_responses(400, 401, 403, 404, 409),
         },
         description="Archive the table's tab: orders leave the tab and stay in history. "
-        "Pending pre-orders stay until paid or expired. 409 " + OPEN_TICKETS + ".",
+        "Pending pre-orders leave it too and can still be paid (a paid one comes back). 409 " + OPEN_TICKETS + ".",
     )
     def delete(self, request, table_id):
         force = _force(request)

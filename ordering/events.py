@@ -33,9 +33,12 @@ def order_paid(order: Order) -> None:
 
 
 def order_updated(order: Order) -> None:
-    if order.archived_at is not None:
-        return  # reset off the tab and the board (table.reset); a late change must not bring it back
-    send_event([table_group(order.table_id), GROUP_KITCHEN, GROUP_STAFF], "order.updated", order=order_render(order))
+    # An order a reset took off the tab and the board (table.reset) stays off them; its late changes (expiry,
+    # refund) still reach the staff screens, which list unpaid pre-orders and money.
+    feeds = [GROUP_STAFF]
+    if order.archived_at is None:
+        feeds += [table_group(order.table_id), GROUP_KITCHEN]
+    send_event(feeds, "order.updated", order=order_render(order))
 
 
 def food_updated(food: Food) -> None:

@@ -6,8 +6,9 @@ through the channel layer, and the process that made it drops its copy on commit
 MENU_CACHE_SECONDS, which bounds how long a change made around the app (a seed command, SQL by hand) or an
 event lost while Redis was away stays unseen.
 
-Its version is a hash of what it holds, so every process holding the same menu gives the same version
-(the ETag of `GET /api/foods/`, and `menu_version` of the sockets).
+Its ETags are hashes of what it answers, so every process holding the same menu gives the same ones. Its
+version (`menu_version` of the sockets) hashes the foods' versions too, so it moves with every change,
+even one that puts a food back as it was: a screen that heard only the first of the two reads it again.
 """
 
 import asyncio
@@ -53,7 +54,8 @@ def _digest(body: bytes) -> str:
 
 
 def _render() -> Menu:
-    foods = FoodSerializer(Food.objects.all(), many=True).data
+    rows = list(Food.objects.all())
+    foods = FoodSerializer(rows, many=True).data
     renderer = JSONRenderer()
     bodies = {"": renderer.render(foods)}
     for category in Category.values:
@@ -63,7 +65,7 @@ def _render() -> Menu:
         foods=foods,
         bodies=bodies,
         etags=etags,
-        version=_digest(bodies[""]),
+        version=_digest(bodies[""] + ",".join(f"{food.pk}.{food.version}" for food in rows).encode()),
         fresh_until=time.monotonic() + settings.MENU_CACHE_SECONDS,
     )
 

@@ -1,7 +1,9 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class Category(models.TextChoices):
@@ -84,11 +86,16 @@ class Food(models.Model):
         self.refresh_from_db(fields=["version"])
 
 
+def table_starts_open() -> bool:
+    """With TABLE_OPENING=required a table made anywhere (API, seed, admin) waits for staff to open it."""
+    return not settings.TABLE_OPENING_REQUIRED
+
+
 class Table(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField("테이블명", max_length=50, unique=True)
     created_at = models.DateTimeField("만든 시각", auto_now_add=True)
-    is_open = models.BooleanField("영업 중", default=True)
+    is_open = models.BooleanField("영업 중", default=table_starts_open)
 
     class Meta:
         ordering = ["name"]
@@ -109,7 +116,8 @@ class Order(models.Model):
     payer_name = models.CharField("입금자명", max_length=20, blank=True, default="")
     total_amount = models.PositiveIntegerField("합계(원)")
     refunded_amount = models.PositiveIntegerField("환불액(원)", default=0)
-    order_date = models.DateTimeField("주문 시각", auto_now_add=True, db_index=True)
+    # A default rather than auto_now_add: the order service writes the same instant as a direct order's paid_at.
+    order_date = models.DateTimeField("주문 시각", default=timezone.now, editable=False, db_index=True)
     paid_at = models.DateTimeField("결제 시각", null=True, blank=True)
     expires_at = models.DateTimeField("만료 시각", null=True, blank=True)
     archived_at = models.DateTimeField("정리 시각", null=True, blank=True, help_text="테이블 초기화로 탭에서 빠진 시각")

@@ -77,7 +77,7 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
 
 
 def stock_release(*, quantities: dict[int, int]) -> None:
-    """Give reserved stock back (expiry, refund of an unserved line). Call inside a transaction."""
+    """Give reserved stock back (an unpaid pre-order expired). Call inside a transaction."""
     for food in Food.objects.select_for_update().filter(pk__in=sorted(quantities)).order_by("pk"):
         if food.stock is None:
             continue
@@ -136,6 +136,7 @@ def order_create_locked(
     now = timezone.now()
     order = Order(
         order_number=order_number_new(now),
+        order_date=now,
         table=table,
         status=status,
         payer_name=payer_name,
@@ -227,7 +228,7 @@ def table_create(*, name: str | None = None, by=None) -> Table:
     """A new table; with TABLE_OPENING=required it starts closed until staff open it."""
     try:
         with transaction.atomic():
-            table = Table.objects.create(name=name or _table_name_new(), is_open=not settings.TABLE_OPENING_REQUIRED)
+            table = Table.objects.create(name=name or _table_name_new())
             audit.record(by, "table_create", table.name, table_id=str(table.pk))
     except IntegrityError:  # the unique name decides, even between racing requests
         raise Conflict("같은 이름의 테이블이 이미 있습니다.", code="table_name_taken") from None
@@ -249,11 +250,7 @@ def _tab_archive(table: Table, *, force: bool) -> int:
             code="open_tickets",
             count=unserved,
         )
-    archived = (
-        Order.objects.filter(table_id=table.pk, archived_at__isnull=True)
-        .exclude(status=OrderStatus.PRE_ORDER)
-        .update(archived_at=timezone.now())
-    )
+    archived = Order.objects.filter(table_id=table.pk, archived_at__isnull=True).update(archived_at=timezone.now())
     events.table_reset(table.pk)
     cart_clear(table=table)
     return archived
@@ -263,9 +260,10 @@ def _tab_archive(table: Table, *, force: bool) -> int:
 def table_orders_reset(*, table_id, force: bool = False, by=None) -> int:
     """Archive the table's tab: its orders leave the tab and stay in history.
 
-    Pending pre-orders stay on the tab: a deposit may still arrive for them, and a paid order must
-    reach the kitchen board (which leaves archived orders out). Refused (open_tickets) while a paid ticket
-    is not served, unless `force`: food still cooking would vanish from the boards.
+    Pending pre-orders leave it too (the next guests must not see them); they can still be paid, and a
+    paid one comes back to the tab and the kitchen board (payments.services._complete). Refused
+    (open_tickets) while a paid ticket is not served, unless `force`: food still cooking would vanish
+    from the boards.
     """
     table = _table_locked(table_id)
     archived = _tab_archive(table, force=force)

@@ -14,6 +14,7 @@ from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, reports, services
 from payments.models import PaymentEvent
+from payments.selectors import payment_event_get
 from payments.serializers import (
     OutcomeQuerySerializer,
     PaymentEventSerializer,
@@ -128,6 +129,9 @@ class ConfirmPaymentApi(IdempotentWrites, APIView):
         parameters=[ORDER_ID],
         request=None,
         responses={200: OrderSerializer, **error_responses(401, 403, 404, 409)},
+        description="Staff: a pre-order paid in cash or by a deposit that never came through is completed. "
+        "An expired one is revived while its stock is there (409 sold_out when it is not); 409 not_pre_order "
+        "for an order already completed.",
     )
     def post(self, request, order_id):
         return Response(order_render(services.order_confirm_payment(order_id=order_id, by=request.user)))
@@ -139,6 +143,8 @@ class RefundCreateApi(IdempotentWrites, APIView):
         parameters=[ORDER_ID],
         request=RefundInSerializer,
         responses={201: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Staff: refund lines of a completed order, partly or whole (400 over_refund past what was "
+        "ordered, 409 not_paid). The stock is not given back.",
     )
     def post(self, request, order_id):
         selectors.order_get(order_id=order_id)
@@ -174,8 +180,11 @@ class PaymentMatchApi(IdempotentWrites, APIView):
         parameters=[EVENT_ID],
         request=PaymentMatchInSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Staff: an unmatched or ambiguous deposit completes a pending pre-order of the same amount "
+        "(409 amount_differs, not_pending).",
     )
     def post(self, request, event_id):
+        payment_event_get(event_id=event_id)  # 404 before validating the body
         data = PaymentMatchInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.payment_event_match(

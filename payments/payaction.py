@@ -109,11 +109,12 @@ def _nesting_within(value, limit: int) -> bool:
     return False
 
 
-def delivery_stored(text: str, body: dict) -> dict:
-    """PaymentEvent.raw: the body if MariaDB and SQLite keep it as JSON, else {"unparsed": its text} for staff."""
+def delivery_stored(text: str, body) -> dict:
+    """PaymentEvent.raw: the body if it is an object MariaDB and SQLite keep as JSON, else {"unparsed": its
+    text} for staff."""
     # JSON columns refuse NaN/inf, lone surrogates (utf8mb4 has no U+D800) and 32 levels of nesting; the text
     # is a plain JSON string, which both accept, and reading it back shows exactly what PayAction sent.
-    if _nesting_within(body, STORED_DEPTH):
+    if isinstance(body, dict) and _nesting_within(body, STORED_DEPTH):
         try:
             json.dumps(body, allow_nan=False, ensure_ascii=False).encode("utf-8")
         except ValueError:  # NaN or inf; a lone surrogate (UnicodeEncodeError)

@@ -19,11 +19,12 @@ from core import audit, outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
-from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_for_order, with_lines
+from ordering.selectors import order_get, order_not_found, parse_uuid, table_for_order, with_lines
 from ordering.services import cart_ordered, order_create_locked, stock_release, stock_reserve
 from payments import events as payment_events
 from payments import payaction
 from payments.models import PayActionRegistration, PaymentEvent
+from payments.selectors import payment_event_get
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,11 @@ def _payer_name_in_use() -> Conflict:
 
 
 def _complete(order: Order, *, now: datetime) -> Order:
-    """Mark a locked pre-order (or revived expired one) paid and announce it."""
+    """Mark a locked pre-order (or revived expired one) paid and announce it.
+
+    A paid order is on its table's tab and the kitchen board, even one that a reset took off the tab while
+    it waited for its payment.
+    """
     Order.objects.filter(pk=order.pk).update(
         status=OrderStatus.COMPLETED, paid_at=now, pending_match_key=None, archived_at=None
     )
@@ -202,14 +207,15 @@ def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEve
         text, body = payaction.delivery_read(raw_body)
     except ValueError:
         raise WebhookBodyUnreadable() from None
+    raw = payaction.delivery_stored(text, body)
     if not isinstance(body, dict):
-        raise WebhookBodyUnreadable("웹훅 본문은 JSON 객체여야 합니다.")
+        body = {}  # JSON, but not a notice of anything: stored as ignored, like any unusable delivery
     existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            return _payment_event_process(trace_id=trace_id, body=body, raw=payaction.delivery_stored(text, body))
+            return _payment_event_process(trace_id=trace_id, body=body, raw=raw)
     except IntegrityError:
         # A racing delivery of the same trace id won the insert and did the work.
         existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
@@ -343,11 +349,7 @@ def order_confirm_payment(*, order_id, by=None) -> Order:
 @transaction.atomic
 def payment_event_match(*, event_id, order_id, by=None) -> Order:
     """Staff attach an unmatched or ambiguous deposit to a pending pre-order of the same amount."""
-    detail = "입금 알림을 찾을 수 없습니다."
-    pk = parse_int_id(event_id, code="payment_not_found", detail=detail)
-    event = PaymentEvent.objects.select_for_update().filter(pk=pk).first()
-    if event is None:
-        raise DomainError(detail, code="payment_not_found", status=404)
+    event = payment_event_get(event_id=event_id, lock=True)
     if event.kind != PaymentEvent.Kind.DEPOSIT or event.outcome not in (Outcome.UNMATCHED, Outcome.AMBIGUOUS):
         raise Conflict("매칭할 수 없는 입금 알림입니다 (이미 처리됨).", code="payment_not_matchable")
     order = _lock_order(order_id)

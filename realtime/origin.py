@@ -65,14 +65,15 @@ def _own_origin(scope) -> tuple[str, str, int] | None:
 
 
 def origin_allowed(origin: str, scope) -> bool:
-    """Same origin as the site, or one of CSRF_TRUSTED_ORIGINS / CORS_ALLOWED_ORIGINS, all three parts equal."""
+    """Same origin as the site, or one of CSRF_TRUSTED_ORIGINS, all three parts equal (CONTRACT.md section 5).
+
+    Not CORS_ALLOWED_ORIGINS: those may read the API; a page that opens sockets is trusted as for writes."""
     parsed = normalized(origin)
     if parsed is None:
         return False
     if parsed == _own_origin(scope):
         return True
-    trusted = [*settings.CSRF_TRUSTED_ORIGINS, *settings.CORS_ALLOWED_ORIGINS]
-    return any(parsed == normalized(value) for value in trusted)
+    return any(parsed == normalized(value) for value in settings.CSRF_TRUSTED_ORIGINS)
 
 
 class OriginRefused(AsyncWebsocketConsumer):

@@ -89,6 +89,7 @@ const LOST_NOTICE_AFTER_MS = 2_500;
 // An event ahead of the next expected seq waits this long for the ones before it (two server processes
 // may deliver a feed's events slightly out of order); a heartbeat ahead of the last event, as long.
 const GAP_WAIT_MS = 1_500;
+const MENU_READ_SPREAD_MS = 1_000;
 
 /**
  * Keep a socket to `path` open for the life of the page, and its feed complete.
@@ -99,8 +100,11 @@ const GAP_WAIT_MS = 1_500;
  * further than its last event (an event lost to a Redis outage or a server restart).
  * State messages (food.updated) and heartbeats carry no feed seq and are passed on as they come.
  * onState(state, info): "connecting" | "open" | "waiting" (info.retryInMs) | "denied" | "missing".
+ * onMenuStale(): the menu changed since the snapshot in a way this page may not have heard (a heartbeat's
+ * menu_version differs, and food.updated carries none): read GET /api/foods/ again. Every screen of the
+ * venue gets its heartbeat at the same moment, so the calls are spread over a second.
  */
-export function connectLive(path, { onMessage, onState = () => {} }) {
+export function connectLive(path, { onMessage, onState = () => {}, onMenuStale = null }) {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
   let socket = null;
   let attempt = 0;
@@ -113,6 +117,7 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
   let gapTimer = null; // waiting for a missing event
   let behind = 0; // the feed's seq a heartbeat announced that this page has not reached yet
   let behindTimer = null;
+  let menuVersion = null; // the menu's version as of the snapshot, or the latest heartbeat that moved it
 
   function resync(reason) {
     // Behind the server: a new connection brings a fresh snapshot.
@@ -123,6 +128,7 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
   function deliver(msg) {
     if (msg.type === "snapshot") {
       seq = typeof msg.seq === "number" ? msg.seq : null;
+      menuVersion = msg.menu_version ?? null;
       held = new Map();
       clearTimers();
       onMessage(msg);
@@ -132,6 +138,10 @@ export function connectLive(path, { onMessage, onState = () => {} }) {
       if (seq !== null && typeof msg.seq === "number" && msg.seq > seq && !behindTimer) {
         behind = msg.seq;
         behindTimer = setTimeout(() => resync(`heartbeat ${behind} > ${seq}`), GAP_WAIT_MS);
+      }
+      if (onMenuStale && msg.menu_version && menuVersion && msg.menu_version !== menuVersion) {
+        menuVersion = msg.menu_version;
+        setTimeout(onMenuStale, Math.random() * MENU_READ_SPREAD_MS);
       }
       onMessage(msg);
       return;

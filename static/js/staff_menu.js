@@ -275,6 +275,11 @@ function start() {
     })
     .catch((error) => toast(error.detail, "error"));
   connectLive("/ws/kitchen/", {
+    // A food change this page did not hear of (its food.updated lost while Redis was away): read them again.
+    onMenuStale: () =>
+      api("/api/foods/")
+        .then(setAll)
+        .catch(() => {}), // the next snapshot brings them anyway
     onMessage: (msg) => {
       if (msg.type === "snapshot") {
         snapshotSeen = true;

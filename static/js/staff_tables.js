@@ -70,12 +70,15 @@ function applyOrder(type, order) {
   applyMoney(type, order);
   if (order.status === "pre_order") state.pending.set(order.id, order);
   else state.pending.delete(order.id);
-  if (order.status === "completed" && order.kitchen_status !== "served") state.tickets.set(order.id, order);
+  const ticket = order.status === "completed" && order.kitchen_status !== "served";
+  // An update of a ticket this page does not hold is of one a reset took off the floor (a late refund).
+  if (ticket && (type !== "order.updated" || state.tickets.has(order.id))) state.tickets.set(order.id, order);
   else state.tickets.delete(order.id);
 }
 
 function applyTableReset(tableId) {
-  // The tab is archived: its tickets leave the floor and its total starts again (pre-orders stay).
+  // The tab is archived: its tickets leave the floor and its total starts again (its unpaid
+  // pre-orders stay listed here until paid or expired: a paid one comes back as a ticket).
   for (const order of openTicketsOf(tableId)) state.tickets.delete(order.id);
   for (const [id, seen] of state.net) if (seen.table === tableId) state.net.delete(id);
   const table = state.tables.get(tableId);

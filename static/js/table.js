@@ -31,7 +31,6 @@ const state = {
   refused: new Set(), // food ids the last order was refused for (sold out, short, gone)
   tab: "menu",
   snapshotSeen: false,
-  menuVersion: null,
   sheet: "cart", // cart | payer | paying
   payingOrderId: null,
   payStatus: {}, // order id -> status, for orders the tab no longer lists
@@ -586,7 +585,7 @@ function payingView() {
       h("dt", {}, "주문번호"),
       h("dd", { class: "mono" }, order?.order_number || link.order_number || "-"),
       // The account in words too: a guest without the Toss app transfers by hand.
-      link.bank_account_no ? h("dt", {}, "입금 계좌") : null,
+      link.bank_name || link.bank_account_no ? h("dt", {}, "입금 계좌") : null,
       link.bank_account_no
         ? h(
             "dd",
@@ -595,7 +594,9 @@ function payingView() {
             " ",
             h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => copyAccount(link.bank_account_no) }, "복사"),
           )
-        : null,
+        : link.bank_name
+          ? h("dd", { class: "pay-account" }, h("span", { id: "bank-account" }, link.bank_name), " (계좌번호는 직원에게 물어봐 주세요)")
+          : null,
       expires ? h("dt", {}, "남은 시간") : null,
       expires ? h("dd", { dataset: { expires } }, remaining(expires)) : null,
     ),
@@ -943,13 +944,10 @@ async function reloadTab() {
   }
 }
 
-const MENU_READ_SPREAD_MS = 1_000;
-
 function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
       state.snapshotSeen = true;
-      state.menuVersion = msg.menu_version;
       state.table = msg.table;
       setFoods(msg.foods);
       state.orders = new Map(msg.orders.map((order) => [order.id, order]));
@@ -995,14 +993,6 @@ function onMessage(msg) {
       state.orders = new Map([...state.orders].filter(([, order]) => order.status === "pre_order"));
       renderAll(); // the cart is emptied by the server (cart.updated)
       reloadTab();
-      break;
-    case "heartbeat":
-      // The menu changed since this page read it (a change whose food.updated did not reach it): read it again.
-      // Every phone of the venue gets its heartbeat at the same moment: spread their reads over a second.
-      if (msg.menu_version && state.menuVersion && msg.menu_version !== state.menuVersion) {
-        state.menuVersion = msg.menu_version;
-        setTimeout(refreshMenu, Math.random() * MENU_READ_SPREAD_MS);
-      }
       break;
     default:
       break;
@@ -1058,6 +1048,7 @@ function start() {
 
   connectLive(`/ws/tables/${tableId}/`, {
     onMessage,
+    onMenuStale: refreshMenu,
     onState: (connection, info) => {
       indicator(connection, info);
       if (connection === "missing") toast("테이블을 찾을 수 없어요. QR을 다시 찍어 주세요.", "error", 10000);

@@ -316,13 +316,30 @@ def test_reset_goes_ahead_once_every_ticket_is_served(api, staff_api, table, foo
     assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 1}
 
 
-def test_unpaid_pre_orders_do_not_block_a_reset(api, staff_api, table, food):
+def test_unpaid_pre_orders_do_not_block_a_reset_and_leave_the_tab(api, staff_api, table, food):
     api.post(
         f"/api/orders/pre-order/{table.pk}/",
         {"payer_name": "홍길동", "total_amount": 12000, "items": [{"food_id": food.pk, "quantity": 1}]},
         format="json",
     )
-    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 0}
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 1}
+    assert api.get(f"/api/tables/{table.pk}/orders/").json()["orders"] == []
+
+
+def test_a_pre_order_paid_after_a_reset_comes_back_to_the_tab_and_the_kitchen(api, staff_api, table, food):
+    made = api.post(
+        f"/api/orders/pre-order/{table.pk}/",
+        {"payer_name": "홍길동", "total_amount": 12000, "items": [{"food_id": food.pk, "quantity": 1}]},
+        format="json",
+    ).json()
+    staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
+
+    assert staff_api.post(f"/api/orders/{made['order_id']}/confirm-payment/").status_code == 200
+
+    tab = api.get(f"/api/tables/{table.pk}/orders/").json()
+    assert [(order["id"], order["status"]) for order in tab["orders"]] == [(made["order_id"], "completed")]
+    assert tab["total_spent"] == 12000
+    assert [order["id"] for order in staff_api.get("/api/kitchen/orders/").json()] == [made["order_id"]]
 
 
 def test_a_malformed_force_is_400(staff_api, table):

@@ -52,6 +52,7 @@ def test_direct_order_is_completed_at_once(api, table, food, counted_food):
     ]
     assert body["refunds"] == []
     assert body["paid_at"] == iso(order.paid_at) and body["paid_at"].endswith("+09:00")
+    assert body["paid_at"] == body["order_date"]  # a direct order is paid as it is placed
     assert body["expires_at"] is None
     assert len(body["order_number"]) <= 22
     counted_food.refresh_from_db()

@@ -182,11 +182,11 @@ def test_reset_archives_the_tab_and_keeps_history(
         response = staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
 
     assert response.status_code == 200
-    # old, refunded and cancelled; the pending pre-order stays (a deposit may still come), the archived one was
-    assert response.json() == {"archived": 3}
+    # old, refunded, cancelled and the pending pre-order; the archived one was already
+    assert response.json() == {"archived": 4}
     assert api.get(f"/api/tables/{table.pk}/orders/").json() == {
         "table": table_json(table, 0),
-        "orders": [order_json(tab["pending"])],
+        "orders": [],
         "total_spent": 0,
     }
     assert staff_api.get("/api/orders/history/", {"table_id": str(table.pk)}).json() == before_history
@@ -200,7 +200,7 @@ def test_reset_archives_the_tab_and_keeps_history(
 
 def test_reset_twice_archives_nothing_the_second_time(staff_api, table, tab):
     serve(staff_api, tab["old"], tab["refunded"])
-    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 3}
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 4}
 
     response = staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
 

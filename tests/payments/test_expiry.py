@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from ordering.events import GROUP_KITCHEN, GROUP_MENU, table_group
+from ordering.events import GROUP_KITCHEN, GROUP_MENU, GROUP_STAFF, table_group
 from ordering.models import Order
 from payments.services import pre_orders_expire
 from tests.payments.support import capture_events, in_commit, pre_order
@@ -45,6 +45,26 @@ def test_an_expired_pre_order_is_cancelled_and_its_stock_returns(
         ("food.updated", beer.pk, 4, False)
     ]
     assert all(event["ts"] for group_events in events.values() for event in group_events)
+
+
+def test_a_pre_order_a_reset_took_off_the_tab_expires_on_the_staff_screens_only(
+    api, staff_api, table, pasta, django_capture_on_commit_callbacks
+):
+    order_id = pre_order(api, table, (pasta, 1)).json()["order_id"]
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 1}
+    _expire_now(order_id)
+
+    expired, events = capture_events(
+        [table_group(table.pk), GROUP_KITCHEN, GROUP_STAFF],
+        in_commit(django_capture_on_commit_callbacks, pre_orders_expire),
+    )
+
+    assert expired == 1
+    # the staff screens list unpaid pre-orders: they must learn it is gone; the tab and the board never had it
+    assert [(e["type"], e["order"]["id"], e["order"]["status"]) for e in events[GROUP_STAFF]] == [
+        ("order.updated", order_id, "cancelled")
+    ]
+    assert events[table_group(table.pk)] == events[GROUP_KITCHEN] == []
 
 
 def test_expiry_leaves_a_food_staff_switched_off_sold_out(api, table, beer, staff_api):

@@ -167,18 +167,18 @@ def test_table_create_with_a_taken_name_is_a_conflict():
     assert caught.value.code == "table_name_taken"
 
 
-def test_table_orders_reset_keeps_pending_pre_orders_on_the_tab(table, food):
+def test_table_orders_reset_takes_every_order_of_the_table_off_its_tab(table, food):
     done = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=KitchenStatus.SERVED)  # nothing left to cook
     pending = OrderFactory(table=table, status=OrderStatus.PRE_ORDER, payer_name="홍길동", lines=[(food, 1)])
     other = OrderFactory(lines=[(food, 1)])
 
-    assert services.table_orders_reset(table_id=table.pk) == 1
+    assert services.table_orders_reset(table_id=table.pk) == 2
 
     done.refresh_from_db()
     pending.refresh_from_db()
     other.refresh_from_db()
     assert done.archived_at is not None
-    assert pending.archived_at is None
+    assert pending.archived_at is not None and pending.status == OrderStatus.PRE_ORDER  # still payable
     assert other.archived_at is None
 
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,7 +11,6 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        # With TABLE_OPENING=required a new table waits for staff to open it; existing ones keep their state.
-        defaults = {"is_open": not settings.TABLE_OPENING_REQUIRED}
-        created = sum(Table.objects.get_or_create(name=name, defaults=defaults)[1] for name in NAMES)
+        # Existing tables keep their state; a new one starts as the model says (closed with TABLE_OPENING=required).
+        created = sum(Table.objects.get_or_create(name=name)[1] for name in NAMES)
         self.stdout.write(self.style.SUCCESS(f"tables: {created} created, {len(NAMES) - created} already there"))
