@@ -67,7 +67,7 @@ class KitchenOrdersApi(APIView):
         query = StationQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         orders = selectors.kitchen_open_orders(station=query.validated_data.get("station"))
-        return Response(OrderSerializer(orders, many=True).data)
+        return Response([order_render(order) for order in orders])
 
 
 class KitchenStatusApi(IdempotentWrites, APIView):

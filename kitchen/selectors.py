@@ -58,7 +58,7 @@ def floor_tables() -> list[Table]:
 
 
 def pending_pre_orders() -> list[Order]:
-    return list(with_lines(Order.objects.filter(status=OrderStatus.PRE_ORDER).order_by("order_date", "id")))
+    return with_lines(Order.objects.filter(status=OrderStatus.PRE_ORDER).order_by("order_date", "id"))
 
 
 def payments_needing_attention() -> QuerySet[PaymentEvent]:

@@ -137,7 +137,7 @@ class TableOrdersApi(PublicAPIView):
         return Response(
             {
                 "table": TableSerializer(table).data,
-                "orders": OrderSerializer(orders, many=True).data,
+                "orders": [order_render(order) for order in orders],
                 "total_spent": table.total_spent,
             }
         )
@@ -243,7 +243,7 @@ class OrderHistoryApi(APIView):
         query = self.Query(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         orders, count, spent = selectors.order_history(**query.validated_data)
-        return Response({"orders": OrderSerializer(orders, many=True).data, "total_spent": spent, "count": count})
+        return Response({"orders": [order_render(order) for order in orders], "total_spent": spent, "count": count})
 
 
 class TableCartApi(PublicAPIView):

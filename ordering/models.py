@@ -155,20 +155,23 @@ class Order(models.Model):
             ),
         ]
 
-    # The lines of an order this process has just written (services.order_create_locked): it is rendered
-    # from them instead of reading them back. Orders read from the database prefetch theirs (with_lines).
-    written_lines: list | None = None
+    # The lines and refunds an order is rendered from, when whoever read or wrote it attached them
+    # (selectors.with_lines; services.order_create_locked, which renders what it has just written). Plain
+    # lists whose rows hold no reference back to the order, unlike prefetch_related's: an order read is freed
+    # as soon as it is rendered, not left to the cyclic garbage collector (see docs/benchmarks.md).
+    attached_lines: list | None = None
+    attached_refunds: list | None = None
 
     def __str__(self) -> str:
         return self.order_number
 
     @property
     def lines(self):
-        return self.written_lines if self.written_lines is not None else self.items.all()
+        return self.attached_lines if self.attached_lines is not None else self.items.all()
 
     @property
     def refund_lines(self):
-        return [] if self.written_lines is not None else self.refunds.all()  # a new order has none
+        return self.attached_refunds if self.attached_refunds is not None else self.refunds.all()
 
 
 class OrderItem(models.Model):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from ordering.errors import NotFound
-from ordering.models import Cart, Food, KitchenStatus, Order, OrderItem, OrderStatus, Table
+from ordering.models import Cart, Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
 
 logger = logging.getLogger(__name__)
 
@@ -111,26 +111,37 @@ def table_list() -> QuerySet[Table]:
 # --- orders -----------------------------------------------------------------------------------------
 
 
-LINES = ("items", "refunds")  # each in id order (their models' Meta.ordering)
+def with_lines(orders: QuerySet[Order]) -> list[Order]:
+    """Orders as every reader renders them: with their table, lines and refunds, in three queries.
 
-
-def with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Orders as every reader renders them: with their table, lines and refunds, in three queries."""
-    return orders.select_related("table").prefetch_related(*LINES)
+    The lines and refunds are read apart and attached (Order.attached_lines), not prefetched: prefetch_related
+    points every line back at its order, a reference cycle per order that only the cyclic garbage collector
+    frees, in passes that stalled the served process (docs/benchmarks.md).
+    """
+    found = list(orders.select_related("table"))
+    by_id = {order.pk: order for order in found}
+    for order in found:
+        order.attached_lines, order.attached_refunds = [], []
+    if by_id:
+        for item in OrderItem.objects.filter(order_id__in=by_id):  # id order (Meta.ordering)
+            by_id[item.order_id].attached_lines.append(item)
+        for refund in Refund.objects.filter(order_id__in=by_id):
+            by_id[refund.order_id].attached_refunds.append(refund)
+    return found
 
 
 def order_get(*, order_id) -> Order:
     pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
-    order = with_lines(Order.objects.filter(pk=pk)).first()
-    if order is None:
+    found = with_lines(Order.objects.filter(pk=pk))
+    if not found:
         raise order_not_found()
-    return order
+    return found[0]
 
 
 def table_tab_orders(*, table_id) -> list[Order]:
     """The current session's orders, newest first, cancelled ones left out."""
     orders = _tab_orders(table_id).exclude(status=OrderStatus.CANCELLED).order_by("-order_date", "-id")
-    return list(with_lines(orders))
+    return with_lines(orders)
 
 
 def table_tab(*, table_id) -> tuple[Table, list[Order]]:
@@ -151,7 +162,7 @@ def order_history(*, table_id=None, limit: int = 50, offset: int = 0) -> tuple[l
         orders = orders.filter(table_id=table_id)
     count = orders.count()
     spent = orders.filter(status=OrderStatus.COMPLETED).aggregate(s=SPENT)["s"] or 0
-    page = list(with_lines(orders.order_by("-order_date", "-id"))[offset : offset + limit])
+    page = with_lines(orders.order_by("-order_date", "-id")[offset : offset + limit])
     return page, count, spent
 
 
@@ -173,7 +184,7 @@ def kitchen_open_orders(*, station: str | None = None) -> list[Order]:
     if station:
         lines = OrderItem.objects.filter(order=OuterRef("pk"), station=station, kitchen_status__in=UNSERVED)
         orders = orders.filter(Exists(lines))
-    return list(with_lines(orders.order_by("paid_at", "id")))
+    return with_lines(orders.order_by("paid_at", "id"))
 
 
 # --- carts ------------------------------------------------------------------------------------------

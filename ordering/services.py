@@ -146,7 +146,7 @@ def order_create_locked(
     )
     items = [
         OrderItem(
-            order=order,
+            order_id=order.pk,  # not order=: a line holding its order would make a reference cycle
             food_id=food_id,
             food_name=foods[food_id].name,
             unit_price=foods[food_id].price,
@@ -157,7 +157,7 @@ def order_create_locked(
         for food_id, quantity in sorted(quantities.items())
     ]
     order.save(force_insert=True)
-    order.written_lines = OrderItem.objects.bulk_create(items)
+    order.attached_lines, order.attached_refunds = OrderItem.objects.bulk_create(items), []
     return order
 
 
