@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from ordering import services
-from ordering.events import GROUP_MENU, table_group
+from ordering.events import GROUP_MENU
 from ordering.menu import menu_current
 from ordering.models import Food
 from realtime import broadcast, heartbeat
@@ -71,27 +71,6 @@ async def test_a_heartbeat_carries_the_feeds_latest_seq_and_the_menu_version(set
     assert beat["seq"] == snapshot["seq"] + 1  # ahead of the last event: the page reloads its snapshot
     assert beat["menu_version"] == snapshot["menu_version"]
     await tab.disconnect()
-
-
-async def test_the_heartbeat_reaches_every_feed_once_a_period_in_parts_not_all_at_once():
-    parts, tables = 3, []
-    while len({heartbeat.part_of(table_group(t.pk), parts) for t in tables}) < 2 or len(tables) < 4:
-        tables.append(await sync_to_async(TableFactory)())
-    tabs = {table.pk: (await connect(f"/ws/tables/{table.pk}/"))[0] for table in tables}
-    got = {table.pk: 0 for table in tables}
-
-    for part in range(parts):
-        await heartbeat.beat(part, parts)
-        for table in tables:
-            if heartbeat.part_of(table_group(table.pk), parts) == part:
-                assert (await next_event(tabs[table.pk]))["type"] == "heartbeat"
-                got[table.pk] += 1
-            else:
-                assert await tabs[table.pk].receive_nothing(timeout=0.05)
-
-    assert set(got.values()) == {1}  # each feed once a period
-    for tab in tabs.values():
-        await tab.disconnect()
 
 
 async def test_the_menu_version_moves_with_a_change_of_any_food():
