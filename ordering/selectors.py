@@ -123,9 +123,9 @@ def with_lines(orders: QuerySet[Order]) -> list[Order]:
     for order in found:
         order.attached_lines, order.attached_refunds = [], []
     if by_id:
-        for item in OrderItem.objects.filter(order_id__in=by_id):  # id order (Meta.ordering)
+        for item in OrderItem.objects.filter(order_id__in=list(by_id)):  # id order (Meta.ordering)
             by_id[item.order_id].attached_lines.append(item)
-        for refund in Refund.objects.filter(order_id__in=by_id):
+        for refund in Refund.objects.filter(order_id__in=list(by_id)):
             by_id[refund.order_id].attached_refunds.append(refund)
     return found
 

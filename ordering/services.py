@@ -261,7 +261,7 @@ def table_orders_reset(*, table_id, force: bool = False, by=None) -> int:
     """Archive the table's tab: its orders leave the tab and stay in history.
 
     Pending pre-orders leave it too (the next guests must not see them); they can still be paid, and a
-    paid one comes back to the tab and the kitchen board (payments.services._complete). Refused
+    paid one comes back to the tab and the kitchen board (the payments app's completion does so). Refused
     (open_tickets) while a paid ticket is not served, unless `force`: food still cooking would vanish
     from the boards.
     """

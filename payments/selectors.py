@@ -1,6 +1,6 @@
 """Reads of the payments app."""
 
-from ordering.errors import DomainError
+from ordering.errors import NotFound
 from ordering.selectors import parse_int_id
 from payments.models import PaymentEvent
 
@@ -13,5 +13,5 @@ def payment_event_get(*, event_id, lock: bool = False) -> PaymentEvent:
     events = PaymentEvent.objects.select_for_update() if lock else PaymentEvent.objects
     event = events.filter(pk=pk).first()
     if event is None:
-        raise DomainError(PAYMENT_NOT_FOUND, code="payment_not_found", status=404)
+        raise NotFound(PAYMENT_NOT_FOUND, code="payment_not_found")
     return event

@@ -207,12 +207,12 @@ def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEve
         text, body = payaction.delivery_read(raw_body)
     except ValueError:
         raise WebhookBodyUnreadable() from None
-    raw = payaction.delivery_stored(text, body)
-    if not isinstance(body, dict):
-        body = {}  # JSON, but not a notice of anything: stored as ignored, like any unusable delivery
     existing = PaymentEvent.objects.filter(trace_id=trace_id).first()
     if existing is not None:
         return existing
+    raw = payaction.delivery_stored(text, body)
+    if not isinstance(body, dict):
+        body = {}  # JSON, but not a notice of anything: stored as ignored, like any unusable delivery
     try:
         with transaction.atomic():
             return _payment_event_process(trace_id=trace_id, body=body, raw=raw)
