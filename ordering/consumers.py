@@ -1,51 +1,49 @@
 """The customer's table tab socket: snapshot on connect, then the table's and the menu's events."""
 
 import threading
-import time
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from ordering import events, selectors
 from ordering.errors import NotFound
 from ordering.menu import menu_current
 from ordering.serializers import CartSerializer, TableSerializer, order_render
-from realtime.broadcast import feed_seqs
 from realtime.consumers import EventConsumer
 
-# The tab part of snapshots, kept per process by (table, feed seq): every change of a tab is an event of
-# its feed, so a kept tab is the table's tab for as long as the seq has not moved. When every phone
-# reconnects at once (a Wi-Fi blip) the phones of one table share one read. Bounded in time like the menu
-# (a rename made around the app) and in size.
-_tabs: dict[str, tuple[int, float, dict, list[dict], dict]] = {}
+# The orders and cart of snapshots, kept per process by (table, feed seq): every change of them is an event
+# of the table's feed, so what is kept is the tab for as long as the seq has not moved. The table's row, which
+# the admin can rename (orders show its name) or delete without an event, is read every time. When every phone
+# reconnects at once (a Wi-Fi blip) the phones of one table share one read of its tab. No clock: entries
+# bounded in time expired behind the backlog of a storm on a slow host, and each expiry made it longer.
+_tabs: dict[str, tuple[tuple[int, str], list[dict], int, dict]] = {}  # feed -> ((seq, name), orders, spent, cart)
 _tabs_lock = threading.Lock()
 
 
 def _table_snapshot(table_id, feed: str) -> dict:
-    seq = feed_seqs([feed])[feed]  # first: a tab read after it is at least as new as its seq
+    # First: the tab read after them is at least as new as this seq.
+    table, seq = selectors.table_with_feed_seq(table_id=table_id, feed=feed)
     kept = _tabs.get(feed)
-    now = time.monotonic()
-    if kept is None or kept[0] != seq or kept[1] < now:
-        table, orders = selectors.table_tab(table_id=table_id)
+    if kept is None or kept[0] != (seq, table.name):
+        orders = selectors.table_tab_orders(table_id=table.pk)
         kept = (
-            seq,
-            now + settings.MENU_CACHE_SECONDS,
-            TableSerializer(table).data,
+            (seq, table.name),
             [order_render(o) for o in orders],
-            CartSerializer(selectors.cart_of(table_id=table.pk)).data,  # its changes are events of the feed too
+            selectors.tab_spent(orders),
+            CartSerializer(selectors.cart_of(table_id=table.pk)).data,
         )
         with _tabs_lock:
             if len(_tabs) > 5000:
                 _tabs.clear()
             _tabs[feed] = kept
+    table.total_spent = kept[2]
     menu = menu_current()
     return {
         "seq": seq,
         "menu_version": menu.version,
-        "table": kept[2],
-        "orders": kept[3],
+        "table": TableSerializer(table).data,
+        "orders": kept[1],
         "foods": menu.foods,
-        "cart": kept[4],
+        "cart": kept[3],
     }
 
 

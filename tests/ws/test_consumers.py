@@ -288,3 +288,34 @@ async def test_a_change_to_an_order_archived_by_a_reset_does_not_bring_it_back_o
     assert await kitchen.receive_nothing(timeout=0.3)
     await tab.disconnect()
     await kitchen.disconnect()
+
+
+async def test_a_snapshot_after_a_rename_in_the_admin_shows_the_new_name_on_the_table_and_its_orders():
+    """A rename is no event of the table's feed: the tab kept for the first snapshot must not hide it."""
+    table = await sync_to_async(TableFactory)(name="A1")
+    food = await sync_to_async(FoodFactory)()
+    await call_api("post", "/api/orders/", {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]})
+    first, before = await connect(f"/ws/tables/{table.pk}/")
+    assert before["table"]["name"] == "A1" and before["orders"][0]["table_name"] == "A1"
+
+    table.name = "테라스1"
+    await sync_to_async(table.save)()  # as the admin's change form does
+    second, after = await connect(f"/ws/tables/{table.pk}/")
+
+    assert after["table"]["name"] == "테라스1"
+    assert [o["table_name"] for o in after["orders"]] == ["테라스1"]
+    assert after["seq"] == before["seq"]
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_a_table_deleted_after_its_tab_was_read_closes_the_next_socket_4404():
+    table = await sync_to_async(TableFactory)()
+    first, snapshot = await connect(f"/ws/tables/{table.pk}/")
+    assert snapshot["type"] == "snapshot"
+    await first.disconnect()
+
+    await sync_to_async(table.delete)()
+    _, closed = await connect(f"/ws/tables/{table.pk}/")
+
+    assert closed == {"close": 4404}
