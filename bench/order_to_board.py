@@ -40,7 +40,7 @@ from websockets.asyncio.client import connect
 
 async def kitchen_listener(ws_url: str, token: str, arrivals: dict, kinds: tuple[str, ...], stop: asyncio.Event):
     """Timestamps (time.time()) every event of `kinds` on a kitchen socket, keyed by order id."""
-    async with connect(f"{ws_url}/ws/kitchen/?token={token}", ping_interval=None, compression=None) as ws:
+    async with connect(f"{ws_url}/ws/kitchen/?token={token}", ping_interval=None, compression=None, proxy=None) as ws:
         first = json.loads(await asyncio.wait_for(ws.recv(), 30))
         if first.get("type") != "snapshot":
             raise RuntimeError(f"kitchen socket: first message {first}")

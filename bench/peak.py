@@ -192,7 +192,7 @@ class Phone:
 
         while True:
             try:
-                async with connect(self.url, open_timeout=30, max_size=None, ping_interval=None) as socket:
+                async with connect(self.url, open_timeout=30, max_size=None, ping_interval=None, proxy=None) as socket:
                     async for raw in socket:
                         self.messages += 1
                         message = json.loads(raw)

@@ -33,7 +33,8 @@ async def one_socket(url: str, due: float, result: dict) -> None:
     await asyncio.sleep(max(0.0, due - time.monotonic()))
     started = time.monotonic()
     try:
-        socket = await connect(url, open_timeout=30, max_size=None, ping_interval=None)
+        # proxy=None: websockets would otherwise read the proxy settings from the environment for every socket
+        socket = await connect(url, open_timeout=30, max_size=None, ping_interval=None, proxy=None)
         snapshot = json.loads(await asyncio.wait_for(socket.recv(), 30))
         result["seconds"] = time.monotonic() - started
         result["snapshot"] = snapshot

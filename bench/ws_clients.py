@@ -58,7 +58,9 @@ async def main(urls: list[str], concurrency: int, open_timeout: float, max_secon
         nonlocal failed
         async with sem:
             try:
-                ws = await connect(url, open_timeout=open_timeout, ping_interval=None, compression=None, max_size=2**24)
+                ws = await connect(
+                    url, open_timeout=open_timeout, ping_interval=None, compression=None, max_size=2**24, proxy=None
+                )
                 if "/ws/tables/" in url:
                     first = json.loads(await asyncio.wait_for(ws.recv(), open_timeout))  # the snapshot
                     if first.get("type") != "snapshot":

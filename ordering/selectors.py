@@ -150,9 +150,10 @@ def table_with_feed_seq(*, table_id, feed: str) -> tuple[Table, int]:
     statement, so at one moment (404 table_not_found)."""
     pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
     seq = Subquery(Feed.objects.filter(name=feed).values("seq")[:1])
-    table = Table.objects.annotate(feed_seq=seq).filter(pk=pk).first()
-    if table is None:
-        raise table_not_found()
+    try:
+        table = Table.objects.annotate(feed_seq=seq).get(pk=pk)
+    except Table.DoesNotExist:
+        raise table_not_found() from None
     return table, table.feed_seq or 0
 
 
