@@ -26,13 +26,11 @@ def _table_snapshot(table_id, feed: str) -> dict:
     table, seq = selectors.table_with_feed_seq(table_id=table_id, feed=feed)
     kept = _tabs.get(feed)
     if kept is None or kept[0] != (seq, table.name):
-        orders = selectors.table_tab_orders(table_id=table.pk)
-        for order in orders:
-            order.table = table  # the row the entry is keyed by, not a second read a rename may have crossed
+        orders = selectors.table_tab_of(table)  # each naming the row the entry is keyed by
         kept = (
             (seq, table.name),
             [order_render(o) for o in orders],
-            selectors.tab_spent(orders),
+            table.total_spent,
             CartSerializer(selectors.cart_of(table_id=table.pk)).data,
         )
         with _tabs_lock:

@@ -157,18 +157,22 @@ def table_with_feed_seq(*, table_id, feed: str) -> tuple[Table, int]:
     return table, table.feed_seq or 0
 
 
-def tab_spent(orders: list[Order]) -> int:
-    """`total_spent` of a tab, summed from its orders as table_tab_orders reads them."""
-    return sum(order.total_amount - order.refunded_amount for order in orders if order.status == OrderStatus.COMPLETED)
+def table_tab_of(table: Table) -> list[Order]:
+    """The tab of a table row already read (its orders as table_tab_orders reads them, each naming that row),
+    and the row's `total_spent` summed from them: three queries, none for the sum."""
+    orders = table_tab_orders(table_id=table.pk)
+    for order in orders:
+        order.table = table  # the row the caller read, not a second read a rename may have crossed
+    table.total_spent = sum(
+        order.total_amount - order.refunded_amount for order in orders if order.status == OrderStatus.COMPLETED
+    )
+    return orders
 
 
 def table_tab(*, table_id) -> tuple[Table, list[Order]]:
-    """The table and its current session's orders (as table_tab_orders), with `total_spent` summed from
-    them: four queries, one fewer than asking the database for the sum apart."""
+    """The table, with `total_spent`, and its current session's orders (table_tab_of): four queries."""
     table = _table_row(table_id, lock=False)  # a read, outside any transaction (sockets, GET)
-    orders = table_tab_orders(table_id=table.pk)
-    table.total_spent = tab_spent(orders)
-    return table, orders
+    return table, table_tab_of(table)
 
 
 def order_history(*, table_id=None, limit: int = 50, offset: int = 0) -> tuple[list[Order], int, int]:
