@@ -11,6 +11,8 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 EXTRAS := $(if $(or $(filter mysql%,$(DATABASE_URL)),$(DB_HOST)),--extra mysql,)
 RUN := $(UV) run --frozen $(EXTRAS)
 PYTEST := $(RUN) pytest
+# A socket's message of any size up to 16 MiB gets its `error` and stays open (daphne's own limit is 1 MiB).
+DAPHNE := $(RUN) daphne --websocket-max-message-size 16777216 --websocket-max-frame-size 16777216
 
 .PHONY: help dev serve install test test-unit test-integration test-concurrency test-fast test-api \
         test-browser test-coverage test-parallel migrate seed reset-db lint format type-check pre-commit ci bench \
@@ -37,12 +39,12 @@ dev: install ## fresh machine -> running app: migrate, seed, demo staff user, se
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py seed_tables
 	DEBUG=$${DEBUG:-1} $(RUN) python manage.py ensure_staff
 	@DEBUG=$${DEBUG:-1} $(RUN) python manage.py show_urls --host $(HOST) --port $(PORT)
-	DEBUG=$${DEBUG:-1} $(RUN) daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEBUG=$${DEBUG:-1} $(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
 # Works after `make dev`: debug on unless a SECRET_KEY is given (production sets both).
 serve: ## serve only (no migrate/seed) on $(HOST):$(PORT)
 	@DEBUG=$${DEBUG:-$$([ -n "$$SECRET_KEY" ] && echo 0 || echo 1)} $(RUN) python manage.py show_urls --no-qr
-	DEBUG=$${DEBUG:-$$([ -n "$$SECRET_KEY" ] && echo 0 || echo 1)} $(RUN) daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEBUG=$${DEBUG:-$$([ -n "$$SECRET_KEY" ] && echo 0 || echo 1)} $(DAPHNE) -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install ## the whole suite (honours DATABASE_URL / REDIS_URL; CI runs it on MariaDB + Redis)
 	$(PYTEST) -q

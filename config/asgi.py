@@ -15,7 +15,6 @@ from core.serving import BodyLimit, KeptAnswers, RequestLog, WSGIOnThreads, tune
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
 from ordering.menu import menu_etag_for_query  # noqa: E402
 from ordering.routing import websocket_urlpatterns as ordering_ws  # noqa: E402
-from realtime.origin import OriginValidator  # noqa: E402
 from realtime.routing import websocket_router  # noqa: E402
 
 http = WSGIOnThreads(django_wsgi_app, threads=settings.SYNC_THREADS)  # every view is sync: one trip each
@@ -26,9 +25,10 @@ application = JobsStarter(
     ProtocolTypeRouter(
         {
             "http": RequestLog(BodyLimit(http)),
-            # Any other path is refused at the handshake (403), never a 500 (realtime.routing). Table sockets
-            # skip the session lookup: a phone's reconnect needs no login (staff routes add their own).
-            "websocket": OriginValidator(websocket_router(ordering_ws + kitchen_ws)),
+            # Any other path is refused at the handshake (403), never a 500; each route checks Origin
+            # (realtime.routing). Table sockets skip the session lookup: a phone's reconnect needs no login
+            # (staff routes add their own).
+            "websocket": websocket_router(ordering_ws + kitchen_ws),
         }
     )
 )

@@ -13,6 +13,7 @@ class JsonErrorsMiddleware:
     """
 
     API_PREFIXES = ("/api/", "/healthz")
+    API_PATHS = ("/api",)
     STATUS_CODES = {
         400: ("bad_request", "잘못된 요청입니다."),
         403: ("permission_denied", "직원만 사용할 수 있습니다."),
@@ -29,16 +30,20 @@ class JsonErrorsMiddleware:
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and request.path.startswith(self.API_PREFIXES)
+            and (request.path.startswith(self.API_PREFIXES) or request.path in self.API_PATHS)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            code, detail = self.STATUS_CODES.get(
-                response.status_code,
-                ("server_error" if response.status_code >= 500 else "error", "요청을 처리할 수 없습니다."),
-            )
-            return JsonResponse(
-                {"code": code, "detail": detail},
-                status=response.status_code,
-                json_dumps_params={"ensure_ascii": False},
-            )
+            # A DRF view's own error, rendered by the view's renderer (the schema's YAML), keeps its code.
+            body = getattr(response, "data", None)
+            if not (isinstance(body, dict) and isinstance(body.get("code"), str) and "detail" in body):
+                code, detail = self.STATUS_CODES.get(
+                    response.status_code,
+                    ("server_error" if response.status_code >= 500 else "error", "요청을 처리할 수 없습니다."),
+                )
+                body = {"code": code, "detail": detail}
+            answer = JsonResponse(body, status=response.status_code, json_dumps_params={"ensure_ascii": False})
+            for header in ("WWW-Authenticate", "Retry-After"):
+                if header in response:
+                    answer[header] = response[header]
+            return answer
         return response

@@ -209,7 +209,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Request limits -------------------------------------------------------------------------------
 MAX_REQUEST_BODY_BYTES = 64 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# PayAction's deliveries are stored whatever is inside them, nesting of any depth included (CONTRACT.md
+# section 6): that one path takes bodies up to 1 MiB (half a million levels of [ ]), every other path 64 KiB.
+REQUEST_BODY_BYTES_BY_PATH = {"/api/webhook/payment/": 1024 * 1024}
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, *REQUEST_BODY_BYTES_BY_PATH.values())
 
 # --- DRF ------------------------------------------------------------------------------------------
 THROTTLE_ENABLED = env.str("THROTTLE", default="on").lower() not in {"off", "0", "false", "no"}

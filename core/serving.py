@@ -82,8 +82,9 @@ TOO_LARGE = '{"code": "payload_too_large", "detail": "요청 본문이 너무 �
 
 
 class BodyLimit:
-    """Refuses a body over MAX_REQUEST_BODY_BYTES: at once when Content-Length says so, else (chunked) as
-    soon as what arrived passes it. The admin is exempt (its forms may be large)."""
+    """Refuses a body over MAX_REQUEST_BODY_BYTES (or the path's own, REQUEST_BODY_BYTES_BY_PATH): at once when
+    Content-Length says so, else (chunked) as soon as what arrived passes it. The admin is exempt (its forms
+    may be large)."""
 
     def __init__(self, application):
         self.application = application
@@ -91,7 +92,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].startswith("/admin/"):
             return await self.application(scope, receive, send)
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        limit = settings.REQUEST_BODY_BYTES_BY_PATH.get(scope["path"], settings.MAX_REQUEST_BODY_BYTES)
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(send, limit)

@@ -98,4 +98,6 @@ if [ "$(printf '%s' "${LOG_FORMAT:-text}" | tr '[:upper:]' '[:lower:]')" = "json
     verbosity=0
 fi
 log "starting daphne on 0.0.0.0:$PORT"
-exec daphne -b 0.0.0.0 -p "$PORT" --proxy-headers -v "$verbosity" config.asgi:application
+# A socket's message of any size up to 16 MiB gets its `error` and stays open (daphne's own limit is 1 MiB).
+exec daphne -b 0.0.0.0 -p "$PORT" --proxy-headers -v "$verbosity" \
+    --websocket-max-message-size 16777216 --websocket-max-frame-size 16777216 config.asgi:application

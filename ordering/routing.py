@@ -1,7 +1,6 @@
-from django.urls import path
-
 from ordering.consumers import TableConsumer
+from realtime.routing import socket_path
 
 websocket_urlpatterns = [
-    path("ws/tables/<str:table_id>/", TableConsumer.as_asgi()),
+    socket_path("ws/tables/<str:table_id>/", TableConsumer.as_asgi()),
 ]

@@ -37,11 +37,18 @@ CSV_COLUMNS = [
 ]
 
 
+# The days whose window (local start to the next day's, in UTC) every supported database can hold.
+FIRST_DAY, LAST_DAY = date(1000, 1, 2), date(9999, 12, 30)
+
+
 def parse_day(text: str) -> date:
     """A business day written YYYY-MM-DD, nothing else (Python also takes 20261128); ValueError otherwise."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise ValueError(text)
-    return date.fromisoformat(text)
+    day = date.fromisoformat(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(text)
+    return day
 
 
 def day_starts() -> time:

@@ -13,6 +13,15 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def daphne_options() -> list[str]:
+    """The options `make dev` and `make serve` give daphne (the Makefile's DAPHNE), so tests serve as they do."""
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("DAPHNE :="))
+    return line.split(" daphne ", 1)[1].split()
+
+
+DAPHNE_OPTIONS = daphne_options()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,7 +81,17 @@ class Daphne:
     def start(self, timeout: float = 30.0) -> "Daphne":
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                *DAPHNE_OPTIONS,
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,

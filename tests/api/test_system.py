@@ -1,6 +1,7 @@
 """GET /healthz, the OpenAPI schema and Swagger UI, and the JSON error body outside views."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.api.helpers import assert_error
 
@@ -104,3 +105,23 @@ def test_the_api_reference_in_the_repository_is_current():
 
     written = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
     assert written == reference(), "regenerate: uv run python manage.py api_reference > docs/api.md"
+
+
+def test_a_bad_token_on_the_schema_is_the_apis_own_401():
+    # The schema view renders YAML; its 401 is still the contract's JSON with DRF's own code.
+    response = APIClient(HTTP_AUTHORIZATION="Token bad").get("/api/schema/")
+
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"code": "authentication_failed", "detail": "인증 정보가 올바르지 않습니다."}
+    assert response["WWW-Authenticate"].startswith("Token")
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/nope", "/healthz/nope"])
+def test_an_unknown_api_path_is_a_json_404_even_with_debug_on(settings, path):
+    settings.DEBUG = True  # make dev's: Django's own 404 page would list every URL pattern
+
+    response = APIClient().get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "찾을 수 없습니다."}

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.deploy.support import ROOT
+from tests.servers import DAPHNE_OPTIONS
 
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 IMAGE_TEST = ROOT / "docker" / "image-test.sh"
@@ -122,6 +123,7 @@ def test_entrypoint_serves_on_port_8000_by_default(tmp_path):
         "--proxy-headers",
         "-v",
         "1",
+        *DAPHNE_OPTIONS,  # the Makefile's, as make dev and make serve give them
         "config.asgi:application",
     ]
     assert "starting daphne on 0.0.0.0:8000" in result.stderr
@@ -140,6 +142,7 @@ def test_entrypoint_serves_on_the_port_given_in_port(tmp_path):
         "--proxy-headers",
         "-v",
         "0",
+        *DAPHNE_OPTIONS,  # the Makefile's, as make dev and make serve give them
         "config.asgi:application",
     ]
     assert "starting daphne on 0.0.0.0:9123" in result.stderr

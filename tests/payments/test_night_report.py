@@ -272,10 +272,19 @@ def test_without_a_date_the_report_is_of_the_current_business_day(staff_api, set
     assert report["date"] == expected
 
 
-@pytest.mark.parametrize("value", ["2026-13-01", "yesterday", "2026-11-31", "", "20261128"])
-def test_a_malformed_date_is_400(staff_api, value):
+@pytest.mark.parametrize(
+    "value", ["2026-13-01", "yesterday", "2026-11-31", "", "20261128", "0001-01-01", "9999-12-31", "0999-12-31"]
+)
+def test_a_malformed_date_or_one_no_database_holds_is_400(staff_api, value):
     assert_error(staff_api.get(f"/api/reports/night/?date={value}"), 400, "invalid_date")
     assert_error(staff_api.get(f"/api/reports/night.csv?date={value}"), 400, "invalid_date")
+
+
+@pytest.mark.parametrize("value", ["1000-01-02", "9999-12-30"])
+def test_the_first_and_last_days_a_database_holds_are_empty_nights(staff_api, value):
+    for path in ("/api/reports/night/", "/api/reports/night.csv"):
+        assert staff_api.get(f"{path}?date={value}").status_code == 200, path
+    assert staff_api.get(f"/api/reports/night/?date={value}").json()["orders"] == 0
 
 
 def test_reports_are_staff_only(api):

@@ -282,17 +282,29 @@ BIG = 64 * 1024 + 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "path",
-    ["/api/orders/", "/api/orders/pre-order/{table}/", "/api/tables/{table}/call-staff/", "/api/webhook/payment/"],
-)
-def test_bodies_over_64_kib_are_refused_with_413(asgi_post, table, settings, path):
-    settings.PAYACTION_WEBHOOK_KEY = WEBHOOK_KEY
+@pytest.mark.parametrize("path", ["/api/orders/", "/api/orders/pre-order/{table}/", "/api/tables/{table}/call-staff/"])
+def test_bodies_over_64_kib_are_refused_with_413(asgi_post, table, path):
     body = json.dumps({"table_id": str(table.pk), "items": [], "message": "가" * BIG}).encode()
-    status, _, raw = asgi_post(path.format(table=table.pk), body, [(b"x-webhook-key", WEBHOOK_KEY.encode())])
+    status, _, raw = asgi_post(path.format(table=table.pk), body)
     assert status == 413
     assert json.loads(raw)["code"] == "payload_too_large"
-    assert not Order.objects.exists() and not StaffCall.objects.exists() and not PaymentEvent.objects.exists()
+    assert not Order.objects.exists() and not StaffCall.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the served app's threads write it
+def test_the_webhook_stores_a_delivery_past_64_kib_and_refuses_one_past_1_mib(asgi_post, settings):
+    # A delivery is never lost for what is inside it (CONTRACT.md section 6): a deep one is larger.
+    settings.PAYACTION_WEBHOOK_KEY = WEBHOOK_KEY
+    key = [(b"x-webhook-key", WEBHOOK_KEY.encode())]
+    deep = b'{"transaction_type": "deposited", "memo": ' + b"[" * 40_000 + b"]" * 40_000 + b"}"
+
+    status, _, raw = asgi_post("/api/webhook/payment/", deep, key)
+    assert (status, json.loads(raw)) == (200, {"status": "success"})
+    assert PaymentEvent.objects.get().raw == {"unparsed": deep.decode()}
+
+    status, _, raw = asgi_post("/api/webhook/payment/", b'{"memo": "' + b"x" * (1024 * 1024) + b'"}', key)
+    assert status == 413 and json.loads(raw)["code"] == "payload_too_large"
+    assert PaymentEvent.objects.count() == 1
 
 
 @pytest.mark.integration

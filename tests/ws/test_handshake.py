@@ -67,9 +67,12 @@ async def open_socket(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[We
 # --- unknown paths -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("origin", [None, b"http://127.0.0.1:8000", b"http://evil.example"])
 @pytest.mark.parametrize("path", UNKNOWN_PATHS)
-async def test_an_unknown_socket_path_is_refused_at_the_handshake(path):
-    communicator = WebsocketCommunicator(application, path)
+async def test_an_unknown_socket_path_is_refused_at_the_handshake(path, origin):
+    # Whatever page asks: a foreign one too is refused before accepting, not accepted and closed 4403.
+    headers = [(b"host", b"127.0.0.1:8000")] + ([(b"origin", origin)] if origin else [])
+    communicator = WebsocketCommunicator(application, path, headers=headers)
 
     connected, code = await communicator.connect(timeout=TIMEOUT)  # raised "No route found" before
 
@@ -108,9 +111,10 @@ def test_a_served_app_answers_an_unknown_socket_path_403_and_checks_origin_by_po
     cookie = _staff_session_cookie().decode()
     with Daphne(env=_served_env()) as server:
         for path in ("/ws/nope/", "/ws/kitchen/extra/"):
-            with pytest.raises(InvalidStatus) as refused:
-                ws_connect(f"{server.ws_url}{path}", open_timeout=5)
-            assert refused.value.response.status_code == 403, path
+            for origin in (None, "http://evil.example"):
+                with pytest.raises(InvalidStatus) as refused:
+                    ws_connect(f"{server.ws_url}{path}", origin=origin, open_timeout=5)
+                assert refused.value.response.status_code == 403, (path, origin)
 
         # Same origin (scheme, host and port of the page that served the socket): open.
         with ws_connect(

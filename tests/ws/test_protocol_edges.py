@@ -5,14 +5,16 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from websockets.sync.client import connect as ws_connect
 
 from config.asgi import application
 from tests.factories import TableFactory
+from tests.servers import Daphne, test_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 3
-DEPTH = 50_000  # far past Python's recursion limit, far below the frame size limit (64 KiB here)
+DEPTH = 50_000  # far past Python's recursion limit, far below the message size limit
 
 FRAMES = [
     pytest.param("[" * DEPTH, id="unclosed-lists"),
@@ -55,3 +57,21 @@ async def test_a_nested_frame_python_can_read_is_answered_as_usual():
     await communicator.send_to(text_data='{"type": "ping", "x": ' + "[" * 500 + "]" * 500 + "}")
     assert (await communicator.receive_json_from(timeout=TIMEOUT))["type"] == "pong"
     await communicator.disconnect()
+
+
+@pytest.mark.integration
+def test_a_served_socket_answers_messages_past_daphnes_own_1_mib_limit_and_stays_open():
+    # make dev and the image raise daphne's limit (1 MiB: a bigger message dropped the connection, 1006).
+    table = TableFactory()
+    env = {"DATABASE_URL": test_database_url(), "REDIS_URL": "", "DEBUG": "1", "BACKGROUND_JOBS": "0"}
+    with (
+        Daphne(env=env) as server,
+        ws_connect(f"{server.ws_url}/ws/tables/{table.pk}/", max_size=None, open_timeout=5) as socket,
+    ):
+        assert json.loads(socket.recv(timeout=5))["type"] == "snapshot"
+        for text in ("x" * (2 << 20), "[" * (15 << 20), json.dumps({"type": "ping", "pad": "x" * (4 << 20)})):
+            socket.send(text)
+            answer = json.loads(socket.recv(timeout=10))
+            assert answer["type"] == ("pong" if text.startswith('{"type": "ping"') else "error"), answer
+        socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(socket.recv(timeout=5))["type"] == "pong"
