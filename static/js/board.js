@@ -4,6 +4,7 @@
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again.
 import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, uuid } from "./common.js";
+import { staffCalls } from "./calls.js";
 
 const board = $("#board");
 const STATION = board.dataset.station || null; // "kitchen" | "bar" | null: the expo view
@@ -29,9 +30,6 @@ const NOTES_KEPT = 5;
 const state = {
   tickets: new Map(), // order id -> Order (completed, queued or cooking)
   served: loadServed(), // [{order, servedAt}] newest first
-  calls: new Map(), // call id -> open StaffCall
-  acking: new Set(), // call ids with an acknowledgement in flight
-  ackKeys: new Map(), // call id -> Idempotency-Key, kept until the ack is answered (a retry reuses it)
   known: new Map(), // order id -> the server's latest version of it (snapshot, event or our own answer)
   notOpen: new Set(), // order ids missing from the latest snapshot: no longer an open ticket here
   queue: loadQueue(), // taps not yet answered, oldest first: [{key, orderId, action, target, from, body, ...}]
@@ -320,7 +318,6 @@ function tick() {
       card.classList.add(cls);
     }
   }
-  for (const node of document.querySelectorAll(".call-banner [data-since]")) node.textContent = waited(node.dataset.since);
   $("#clock").textContent = new Date(now()).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
 }
 
@@ -412,67 +409,17 @@ function applySnapshot(orders) {
 
 // --- staff calls ------------------------------------------------------------------------------------
 
-function waited(iso) {
-  const minutes = Math.floor((now() - new Date(iso).getTime()) / 60_000);
-  return minutes < 1 ? "방금" : `${minutes}분째`;
-}
-
-function applyCalls(calls) {
-  const fresh = calls.some((call) => !state.calls.has(call.id));
-  const first = state.snapshots === 0;
-  state.calls = new Map(calls.map((call) => [call.id, call]));
-  // Calls made while this screen was away ring once it is back; the first load rings for none.
-  if (fresh && !first) sound.staffCall();
-  renderCalls();
-}
-
-async function ackCall(id) {
-  if (state.acking.has(id)) return;
-  state.acking.add(id);
-  renderCalls();
-  // One key per call until the server answers: a second tap after a lost answer is the same ack.
-  if (!state.ackKeys.has(id)) state.ackKeys.set(id, uuid());
-  try {
-    await api(`/api/staff-calls/${id}/ack/`, { method: "POST", idempotencyKey: state.ackKeys.get(id) });
-    state.calls.delete(id); // the staff.call_acked event clears it on every other screen
-    state.ackKeys.delete(id);
-  } catch (error) {
-    if (error.status === 404) state.calls.delete(id);
-    else toast(error.detail, "error", 6000);
-    if (error.status >= 400 && error.status < 500) state.ackKeys.delete(id); // answered: a new tap is a new request
-    if (error.code === "not_authenticated") setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500);
-  } finally {
-    state.acking.delete(id);
-    renderCalls();
-  }
-}
-
-function renderCalls() {
-  // Oldest first: the table that has waited longest is the first one to go to.
-  const calls = [...state.calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
-  $("#calls").replaceChildren(
-    ...calls.map((call) =>
-      h(
-        "div",
-        { class: "call-banner", role: "alert", dataset: { callId: call.id, tableId: call.table.id } },
-        h("span", { class: "call-table" }, call.table.name),
-        h("span", { class: "call-message" }, call.message || "직원 호출"),
-        h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at } }, waited(call.created_at))),
-        h(
-          "button",
-          { type: "button", class: "btn", disabled: state.acking.has(call.id), onclick: () => ackCall(call.id) },
-          "확인",
-        ),
-      ),
-    ),
-  );
-}
+const calls = staffCalls($("#calls"), {
+  onNew: () => sound.staffCall(),
+  onDenied: () => setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500),
+  now,
+});
 
 function onMessage(msg) {
   if (msg.ts) state.clockOffset = new Date(msg.ts).getTime() - Date.now();
   switch (msg.type) {
     case "snapshot":
-      applyCalls(msg.calls || []);
+      calls.snapshot(msg.calls || []);
       applySnapshot(msg.orders);
       state.sendFailed = false;
       setTimeout(sendQueue); // after this render: taps kept while away go out now, checked against it
@@ -490,13 +437,8 @@ function onMessage(msg) {
       saveServed();
       break;
     case "staff.called":
-      state.calls.set(msg.call.id, msg.call);
-      renderCalls();
-      sound.staffCall();
-      return;
     case "staff.call_acked":
-      state.calls.delete(msg.call.id);
-      renderCalls();
+      calls.handle(msg);
       return;
     default:
       return;

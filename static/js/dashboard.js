@@ -3,6 +3,7 @@
 // sets window.Chart). While the current business day is shown, an order or payment event on /ws/staff/
 // fetches the report again: the page never adds numbers up itself, so it cannot drift from the report
 // or the CSV. A past night is a fixed record: its events are ignored.
+import { staffCalls } from "./calls.js";
 import { $, ApiError, api, connectLive, fill, h, liveIndicator, won } from "./common.js";
 
 const REFRESH_AFTER_MS = 500; // events within this window share one fetch
@@ -337,7 +338,12 @@ function showDate(value) {
   load();
 }
 
+const toLogin = () => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+const calls = staffCalls($("#calls"), { onDenied: toLogin });
+
 function onMessage(msg) {
+  if (calls.handle(msg)) return;
+  if (msg.type === "snapshot") calls.snapshot(msg.calls || []);
   // A snapshot comes after every (re)connect: events may have been missed while away.
   if (msg.type === "snapshot" || CHANGES.has(msg.type)) refreshSoon();
 }
@@ -370,7 +376,7 @@ function start() {
     onMessage,
     onState: (connection, info) => {
       indicator(connection, info);
-      if (connection === "denied") location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+      if (connection === "denied") toLogin();
     },
   });
 }

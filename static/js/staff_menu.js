@@ -1,5 +1,6 @@
 // /staff/menu/: sold-out switches, stock, price and station edits (PATCH /api/foods/{id}/), live from
 // /ws/kitchen/. The group headers' counts are recomputed from `foods` after every change.
+import { staffCalls } from "./calls.js";
 import { $, api, connectLive, h, liveIndicator, toast, won } from "./common.js";
 
 const GROUPS = [
@@ -268,6 +269,8 @@ function setAll(list) {
 
 function start() {
   const indicator = liveIndicator($("#live"));
+  const toLogin = () => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+  const calls = staffCalls($("#calls"), { onDenied: toLogin });
   let snapshotSeen = false;
   api("/api/foods/")
     .then((list) => {
@@ -281,9 +284,11 @@ function start() {
         .then(setAll)
         .catch(() => {}), // the next snapshot brings them anyway
     onMessage: (msg) => {
+      if (calls.handle(msg)) return;
       if (msg.type === "snapshot") {
         snapshotSeen = true;
         setAll(msg.foods);
+        calls.snapshot(msg.calls || []);
       } else if (msg.type === "food.updated") {
         const known = foods.has(msg.food.id);
         foods.set(msg.food.id, msg.food);
@@ -293,7 +298,7 @@ function start() {
     },
     onState: (connection, info) => {
       indicator(connection, info);
-      if (connection === "denied") location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+      if (connection === "denied") toLogin();
     },
   });
 }

@@ -176,6 +176,28 @@ def test_staff_calls_survive_a_board_reload_and_are_cleared_by_an_ack_on_the_flo
     assert response.json() == []
 
 
+@pytest.mark.parametrize("path", ["/staff/menu/", "/staff/dashboard/"])
+def test_staff_calls_show_on_the_menu_and_dashboard_pages_until_acknowledged(pages, server, staff, table, path):
+    # Every staff screen (CONTRACT.md section 8), not only the board and the floor.
+    page = pages.staff_page(staff, path)
+    expect(page.locator("#live")).to_have_attribute("data-state", "open")
+    call = call_staff(server, table, "물 주세요")
+    banner = page.locator(f'.call-banner[data-call-id="{call}"]')
+    expect(banner).to_contain_text("물 주세요", timeout=EVENT_TIMEOUT_MS)
+    expect(banner).to_contain_text(table.name)
+
+    page.reload()
+    expect(banner).to_have_count(1, timeout=EVENT_TIMEOUT_MS)  # from the snapshot
+
+    floor = pages.staff_page(staff, "/staff/tables/", context=page.context)
+    expect(floor.locator(f'.call-row[data-call-id="{call}"]')).to_have_count(1, timeout=EVENT_TIMEOUT_MS)
+    banner.get_by_role("button", name="확인").click()
+    expect(floor.locator(".call-row")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(page.locator(".call-banner")).to_have_count(0)
+    response = requests.get(f"{server.url}/api/staff-calls/?open=true", headers=staff_token(server, staff), timeout=10)
+    assert response.json() == []
+
+
 def test_reset_says_how_many_tickets_are_unserved_before_asking(pages, server, staff, table, mixed_menu):
     first = place_order(server, table, (mixed_menu["kimchi"], 1))
     place_order(server, table, (mixed_menu["beer"], 1))
