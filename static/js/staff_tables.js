@@ -455,6 +455,12 @@ function unservedLine(count) {
   return `서빙하지 않은 주문 ${count}건이 있습니다. 계속하면 주방 화면에서도 사라집니다.\n\n`;
 }
 
+// An unpaid pre-order leaves the tab too, but it can still be paid; a paid one comes back to the table's tab
+// and the kitchen board (ordering.services.table_orders_reset), so staff hear of it before they go ahead.
+function pendingLine(count) {
+  return count ? `입금을 기다리는 선결제 주문 ${count}건이 있습니다. 나중에 입금되면 이 테이블의 주문과 주방 화면에 다시 나타납니다.\n\n` : "";
+}
+
 /** Reset or close: say how many tickets are still unserved before asking, then go ahead with force. */
 async function archive(table, action) {
   const closing = action === "close";
@@ -462,7 +468,8 @@ async function archive(table, action) {
     ? `${table.name} 테이블을 닫을까요?\n주문 내역이 정리되고(기록에는 남습니다)${OPENING_REQUIRED ? ", 다시 열 때까지 주문을 받지 않습니다" : ""}.`
     : `${table.name} 테이블을 초기화할까요?\n지금까지의 주문이 손님 화면에서 사라지고 기록에만 남습니다.`;
   const unserved = openTicketsOf(table.id).length;
-  if (!window.confirm((unserved ? unservedLine(unserved) : "") + question)) return;
+  const pending = pendingLine([...state.pending.values()].filter((order) => order.table === table.id).length);
+  if (!window.confirm((unserved ? unservedLine(unserved) : "") + pending + question)) return;
   const path = closing ? `/api/tables/${table.id}/close/` : `/api/tables/${table.id}/orders/reset/`;
   const method = closing ? "POST" : "DELETE";
   const send = (force) => api(force ? `${path}?force=true` : path, { method });
@@ -472,7 +479,7 @@ async function archive(table, action) {
   } catch (error) {
     if (error.code !== "open_tickets") throw error;
     // A ticket came in after this page counted: ask again with the server's count.
-    if (!window.confirm(unservedLine(error.body.count) + question)) return;
+    if (!window.confirm(unservedLine(error.body.count) + pending + question)) return;
     result = await send(true);
   }
   if (closing) {

@@ -255,6 +255,30 @@ def test_reset_says_how_many_tickets_are_unserved_before_asking(pages, server, s
     assert Order.objects.filter(table=table, archived_at__isnull=True).count() == 0
 
 
+def test_reset_mentions_a_pre_order_still_waiting_for_its_deposit(pages, server, staff, table, mixed_menu):
+    # It leaves the tab too, but a deposit later brings it back to the table and the kitchen: staff hear of it.
+    pre = requests.post(
+        f"{server.url}/api/orders/pre-order/{table.pk}/",
+        json={
+            "payer_name": "홍길동",
+            "total_amount": 5000,
+            "items": [{"food_id": mixed_menu["beer"].pk, "quantity": 1}],
+        },
+        timeout=10,
+    )
+    assert pre.status_code == 201, pre.text
+    floor = pages.staff_page(staff, "/staff/tables/")
+    card = floor.locator(f'.floor-card[data-table-id="{table.pk}"]')
+    expect(card).to_have_attribute("data-pending-pre-orders", "1", timeout=EVENT_TIMEOUT_MS)
+
+    asked = []
+    floor.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    card.get_by_role("button", name="초기화").click()
+    expect(card.get_by_role("button", name="초기화")).to_be_enabled()
+    assert len(asked) == 1 and "입금을 기다리는 선결제 주문 1건이 있습니다" in asked[0], asked
+    assert "서빙하지 않은" not in asked[0]
+
+
 def test_floor_counts_follow_the_events(pages, server, staff, table, other_table, mixed_menu):
     floor = pages.staff_page(staff, "/staff/tables/")
     mark_document(floor)
