@@ -88,6 +88,18 @@ def place_order(server, table, *lines) -> dict:
     return response.json()
 
 
+def place_pre_order(server, table, payer_name: str, food, quantity: int = 1) -> dict:
+    """A pre-order through the served app's public API: it waits for its deposit."""
+    body = {
+        "payer_name": payer_name,
+        "total_amount": food.price * quantity,
+        "items": [{"food_id": food.pk, "quantity": quantity}],
+    }
+    response = requests.post(f"{server.url}/api/orders/pre-order/{table.pk}/", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def deliver_deposit(server, name: str, amount: int, trace_id: str) -> None:
     """A PayAction deposit notice, as section 6 shows it, to the served app's webhook."""
     deposit = {

@@ -16,6 +16,7 @@ from tests.browser.support import (
     has_class,
     mark_document,
     place_order,
+    place_pre_order,
     same_document,
 )
 from tests.factories import FoodFactory, TableFactory
@@ -257,16 +258,7 @@ def test_reset_says_how_many_tickets_are_unserved_before_asking(pages, server, s
 
 def test_reset_mentions_a_pre_order_still_waiting_for_its_deposit(pages, server, staff, table, mixed_menu):
     # It leaves the tab too, but a deposit later brings it back to the table and the kitchen: staff hear of it.
-    pre = requests.post(
-        f"{server.url}/api/orders/pre-order/{table.pk}/",
-        json={
-            "payer_name": "홍길동",
-            "total_amount": 5000,
-            "items": [{"food_id": mixed_menu["beer"].pk, "quantity": 1}],
-        },
-        timeout=10,
-    )
-    assert pre.status_code == 201, pre.text
+    place_pre_order(server, table, "홍길동", mixed_menu["beer"])
     floor = pages.staff_page(staff, "/staff/tables/")
     card = floor.locator(f'.floor-card[data-table-id="{table.pk}"]')
     expect(card).to_have_attribute("data-pending-pre-orders", "1", timeout=EVENT_TIMEOUT_MS)
@@ -290,16 +282,7 @@ def test_floor_counts_follow_the_events(pages, server, staff, table, other_table
     expect(card.locator("[data-role=total]")).to_have_text("24,000원")
     expect(card.locator("[data-fact=tickets]")).to_contain_text(re.compile(r"1건 · \d+:\d\d"))
 
-    pre = requests.post(
-        f"{server.url}/api/orders/pre-order/{other_table.pk}/",
-        json={
-            "payer_name": "홍길동",
-            "total_amount": 5000,
-            "items": [{"food_id": mixed_menu["beer"].pk, "quantity": 1}],
-        },
-        timeout=10,
-    )
-    assert pre.status_code == 201, pre.text
+    place_pre_order(server, other_table, "홍길동", mixed_menu["beer"])
     other = floor.locator(f'.floor-card[data-table-id="{other_table.pk}"]')
     expect(other).to_have_attribute("data-pending-pre-orders", "1", timeout=EVENT_TIMEOUT_MS)
     expect(floor.locator("#pending-orders tr", has_text="홍길동")).to_be_visible()
