@@ -8,11 +8,27 @@ function waited(since, now) {
   return minutes < 1 ? "방금" : `${minutes}분째`;
 }
 
+/** A call as a card (the board and the staff pages); `since` and `button` are the parts every shape has. */
+function banner(call, { since, button }) {
+  return h(
+    "div",
+    { class: "call-banner", role: "alert", dataset: { callId: call.id, tableId: call.table.id } },
+    h("span", { class: "call-table" }, call.table.name),
+    h("span", { class: "call-message" }, call.message || "직원 호출"),
+    h("span", { class: "call-time" }, clock(call.created_at), " · ", since),
+    button,
+  );
+}
+
 /**
  * The open calls shown in `container`. `onNew()` runs for a call that arrives live, and after a reconnect
- * that found calls made while away (not on the first load). `now()` is the server's time as the page knows it.
+ * that found calls made while away (not on the first load). `onChange()` runs after every change (a page's
+ * own counts). `shape(call, parts)` builds one call's element. `now()` is the server's time as the page knows it.
  */
-export function staffCalls(container, { onNew = () => {}, onDenied = () => {}, now = () => Date.now() } = {}) {
+export function staffCalls(
+  container,
+  { onNew = () => {}, onChange = () => {}, onDenied = () => {}, now = () => Date.now(), shape = banner, buttonClass = "btn" } = {},
+) {
   const calls = new Map(); // call id -> open StaffCall
   const acking = new Set(); // ids with an acknowledgement in flight
   const keys = new Map(); // id -> Idempotency-Key until the ack is answered: a second tap after a lost answer is the same ack
@@ -22,16 +38,13 @@ export function staffCalls(container, { onNew = () => {}, onDenied = () => {}, n
     const open = [...calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
     container.replaceChildren(
       ...open.map((call) =>
-        h(
-          "div",
-          { class: "call-banner", role: "alert", dataset: { callId: call.id, tableId: call.table.id } },
-          h("span", { class: "call-table" }, call.table.name),
-          h("span", { class: "call-message" }, call.message || "직원 호출"),
-          h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at } }, waited(call.created_at, now()))),
-          h("button", { type: "button", class: "btn", disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
-        ),
+        shape(call, {
+          since: h("span", { dataset: { since: call.created_at } }, waited(call.created_at, now())),
+          button: h("button", { type: "button", class: buttonClass, disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
+        }),
       ),
     );
+    onChange();
   }
 
   async function ack(id) {
@@ -59,6 +72,7 @@ export function staffCalls(container, { onNew = () => {}, onDenied = () => {}, n
   }, 15_000);
 
   return {
+    calls,
     /** The snapshot's open calls, after every (re)connect. */
     snapshot(list) {
       const fresh = list.some((call) => !calls.has(call.id));

@@ -2,6 +2,7 @@
 // unpaid pre-orders, calls), open / close / reset, staff calls to acknowledge, payments that need a person,
 // and the printable QR sheet (rendered by the server). Counts are recomputed from local state (tickets,
 // pre-orders and calls by id) after every event, never counted up and down, so they cannot drift.
+import { staffCalls } from "./calls.js";
 import { $, api, clock, connectLive, duration, h, liveIndicator, toast, won } from "./common.js";
 
 const OUTCOMES = { unmatched: "매칭 안 됨", ambiguous: "후보 여러 건", needs_refund: "환불 필요" };
@@ -12,7 +13,6 @@ const state = {
   tables: new Map(), // table id -> Table (name, is_open, total_spent)
   tickets: new Map(), // order id -> Order: paid or direct, not served, on a current tab
   pending: new Map(), // order id -> Order: pre-order awaiting payment
-  calls: new Map(), // call id -> open StaffCall
   payments: new Map(), // payment event id -> PaymentEvent needing attention
   net: new Map(), // order id -> {table, net}: completed orders whose money this page knows
   busy: new Set(), // "table:<id>" / "call:<id>" with a request in flight
@@ -46,7 +46,6 @@ function applySnapshot(msg) {
   state.tables = new Map(msg.tables.map((table) => [table.id, table]));
   state.tickets = new Map((msg.orders || []).map((order) => [order.id, order]));
   state.pending = new Map(msg.pending_pre_orders.map((order) => [order.id, order]));
-  state.calls = new Map(msg.calls.map((call) => [call.id, call]));
   state.payments = new Map(msg.payments.filter((p) => p.outcome in OUTCOMES).map((p) => [p.id, p]));
   state.net = new Map([...state.tickets.values()].map((o) => [o.id, { table: o.table, net: o.total_amount - o.refunded_amount }]));
 }
@@ -123,6 +122,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
       applySnapshot(msg);
+      calls.snapshot(msg.calls || []);
       break;
     case "order.created":
     case "order.paid":
@@ -138,11 +138,9 @@ function onMessage(msg) {
       applyTable(msg.table);
       break;
     case "staff.called":
-      state.calls.set(msg.call.id, msg.call);
-      break;
     case "staff.call_acked":
-      state.calls.delete(msg.call.id);
-      break;
+      calls.handle(msg); // renders the calls, then the floor's counts (onChange)
+      return;
     case "payment.received":
       if (msg.payment.outcome in OUTCOMES) {
         state.payments.set(msg.payment.id, msg.payment);
@@ -160,11 +158,11 @@ function onMessage(msg) {
 function tableCard(table) {
   const tickets = openTicketsOf(table.id);
   const pending = [...state.pending.values()].filter((order) => order.table === table.id);
-  const calls = [...state.calls.values()].filter((call) => call.table.id === table.id);
+  const tableCalls = [...calls.calls.values()].filter((call) => call.table.id === table.id);
   const oldest = oldestAt(tickets);
   const busy = state.busy.has(`table:${table.id}`);
   const classes = ["floor-card", table.is_open ? "is-open" : "is-closed"];
-  if (calls.length) classes.push("has-calls");
+  if (tableCalls.length) classes.push("has-calls");
   if (tickets.length) classes.push("has-tickets");
   return h(
     "article",
@@ -176,7 +174,7 @@ function tableCard(table) {
         open: String(table.is_open),
         openTickets: tickets.length,
         pendingPreOrders: pending.length,
-        openCalls: calls.length,
+        openCalls: tableCalls.length,
       },
     },
     h(
@@ -208,9 +206,9 @@ function tableCard(table) {
       ),
       h(
         "li",
-        { class: calls.length ? "fact-on fact-call" : "", dataset: { fact: "calls" } },
+        { class: tableCalls.length ? "fact-on fact-call" : "", dataset: { fact: "calls" } },
         h("span", {}, "호출"),
-        h("strong", {}, `${calls.length}건`),
+        h("strong", {}, `${tableCalls.length}건`),
       ),
     ),
     h(
@@ -233,56 +231,35 @@ function renderFloor() {
     `영업 중 ${open}/${tables.length}`,
     `조리 대기 ${state.tickets.size}건`,
     `입금 대기 ${state.pending.size}건`,
-    `호출 ${state.calls.size}건`,
+    `호출 ${calls.calls.size}건`,
     `합계 ${won(sales)}`,
   ].join(" · ");
 }
 
 // --- rendering: calls -------------------------------------------------------------------------------
 
-function waited(iso) {
-  const minutes = Math.floor((now() - new Date(iso).getTime()) / 60_000);
-  return minutes < 1 ? "방금" : `${minutes}분째`;
-}
-
-function renderCalls() {
-  const calls = [...state.calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
-  $("#floor-calls").hidden = !calls.length;
-  $("#calls-count").textContent = `${calls.length}건`;
-  $("#call-list").replaceChildren(
-    ...calls.map((call) =>
-      h(
-        "li",
-        { class: "call-row", dataset: { callId: call.id, tableId: call.table.id } },
-        h("span", { class: "call-table" }, call.table.name),
-        h("span", { class: "call-message" }, call.message || "직원 호출"),
-        h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at, waited: "" } }, waited(call.created_at))),
-        h(
-          "button",
-          { type: "button", class: "btn btn-secondary btn-sm", disabled: state.busy.has(`call:${call.id}`), onclick: () => ackCall(call.id) },
-          "확인",
-        ),
-      ),
-    ),
+function callRow(call, { since, button }) {
+  return h(
+    "li",
+    { class: "call-row", dataset: { callId: call.id, tableId: call.table.id } },
+    h("span", { class: "call-table" }, call.table.name),
+    h("span", { class: "call-message" }, call.message || "직원 호출"),
+    h("span", { class: "call-time" }, clock(call.created_at), " · ", since),
+    button,
   );
 }
 
-async function ackCall(id) {
-  const key = `call:${id}`;
-  if (state.busy.has(key)) return;
-  state.busy.add(key);
-  renderCalls();
-  try {
-    await api(`/api/staff-calls/${id}/ack/`, { method: "POST" });
-    state.calls.delete(id); // every other screen hears staff.call_acked
-  } catch (error) {
-    if (error.status === 404) state.calls.delete(id);
-    else failed(error);
-  } finally {
-    state.busy.delete(key);
-    render();
-  }
-}
+const calls = staffCalls($("#call-list"), {
+  shape: callRow,
+  buttonClass: "btn btn-secondary btn-sm",
+  now,
+  onDenied: () => setTimeout(() => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`), 1500),
+  onChange: () => {
+    $("#floor-calls").hidden = !calls.calls.size;
+    $("#calls-count").textContent = `${calls.calls.size}건`;
+    renderFloor(); // each table's open calls
+  },
+});
 
 // --- rendering: payments and pre-orders -------------------------------------------------------------
 
@@ -428,7 +405,6 @@ function renderAttention() {
 }
 
 function render() {
-  renderCalls();
   renderFloor();
   renderAttention();
 }
@@ -437,7 +413,6 @@ function tick() {
   for (const node of document.querySelectorAll("#floor [data-since]")) {
     node.textContent = ` · ${duration(now() - new Date(node.dataset.since).getTime())}`;
   }
-  for (const node of document.querySelectorAll("#call-list [data-waited]")) node.textContent = waited(node.dataset.since);
   for (const node of document.querySelectorAll("#pending-orders [data-expires]")) {
     const order = state.pending.get(node.dataset.expires);
     if (order) node.textContent = remaining(order);
