@@ -3,7 +3,7 @@
 // it is the expo view of whole tickets. Staff calls stay until someone acknowledges them.
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again.
-import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, uuid } from "./common.js";
+import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
 const board = $("#board");
@@ -409,11 +409,7 @@ function applySnapshot(orders) {
 
 // --- staff calls ------------------------------------------------------------------------------------
 
-const calls = staffCalls($("#calls"), {
-  onNew: () => sound.staffCall(),
-  onDenied: () => setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500),
-  now,
-});
+const calls = staffCalls($("#calls"), { onNew: () => sound.staffCall(), now });
 
 function onMessage(msg) {
   if (msg.ts) state.clockOffset = new Date(msg.ts).getTime() - Date.now();
@@ -445,10 +441,6 @@ function onMessage(msg) {
   }
   renderTickets();
   renderServed();
-}
-
-function loginNext() {
-  return encodeURIComponent(location.pathname + location.search);
 }
 
 // --- taps: shown at once, kept, sent in order ---------------------------------------------------------
@@ -620,7 +612,7 @@ async function sendQueue() {
         if (error.code === "not_authenticated") {
           // Kept for after the login: the queue lives in localStorage.
           toast(error.detail, "error", 6000);
-          setTimeout(() => location.assign(`/accounts/login/?next=${loginNext()}`), 1500);
+          toLogin(1500);
           return;
         }
         if (error.status === 409 && (error.code === "invalid_transition" || error.code === "not_paid")) {
@@ -685,7 +677,7 @@ function start() {
       state.connection = connection;
       state.live = connection === "open"; // the snapshot follows at once and sends what waits
       renderSync();
-      if (connection === "denied") location.assign(`/accounts/login/?next=${loginNext()}`);
+      if (connection === "denied") toLogin();
     },
   });
 }

@@ -1,33 +1,28 @@
 // Staff calls on the staff screens (CONTRACT.md section 8): every open call its own card, oldest first (the
 // table that has waited longest is the first to go to), until someone acknowledges it on any screen. The
 // snapshot after every (re)connect is the truth; staff.called and staff.call_acked change it in between.
-import { api, clock, h, toast, uuid } from "./common.js";
+import { api, clock, h, toLogin, toast, uuid } from "./common.js";
 
 function waited(since, now) {
   const minutes = Math.floor((now - new Date(since).getTime()) / 60_000);
   return minutes < 1 ? "방금" : `${minutes}분째`;
 }
 
-/** A call as a card (the board and the staff pages); `since` and `button` are the parts every shape has. */
-function banner(call, { since, button }) {
-  return h(
-    "div",
-    { class: "call-banner", role: "alert", dataset: { callId: call.id, tableId: call.table.id } },
-    h("span", { class: "call-table" }, call.table.name),
-    h("span", { class: "call-message" }, call.message || "직원 호출"),
-    h("span", { class: "call-time" }, clock(call.created_at), " · ", since),
-    button,
-  );
-}
-
 /**
  * The open calls shown in `container`. `onNew()` runs for a call that arrives live, and after a reconnect
  * that found calls made while away (not on the first load). `onChange()` runs after every change (a page's
- * own counts). `shape(call, parts)` builds one call's element. `now()` is the server's time as the page knows it.
+ * own counts). `item` is each call's element: a card by default (the board, the menu and the dashboard), the
+ * floor's list rows otherwise. `now()` is the server's time as the page knows it.
  */
 export function staffCalls(
   container,
-  { onNew = () => {}, onChange = () => {}, onDenied = () => {}, now = () => Date.now(), shape = banner, buttonClass = "btn" } = {},
+  {
+    onNew = () => {},
+    onChange = () => {},
+    now = () => Date.now(),
+    item = { tag: "div", class: "call-banner", role: "alert" },
+    buttonClass = "btn",
+  } = {},
 ) {
   const calls = new Map(); // call id -> open StaffCall
   const acking = new Set(); // ids with an acknowledgement in flight
@@ -38,10 +33,14 @@ export function staffCalls(
     const open = [...calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
     container.replaceChildren(
       ...open.map((call) =>
-        shape(call, {
-          since: h("span", { dataset: { since: call.created_at } }, waited(call.created_at, now())),
-          button: h("button", { type: "button", class: buttonClass, disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
-        }),
+        h(
+          item.tag,
+          { class: item.class, role: item.role, dataset: { callId: call.id, tableId: call.table.id } },
+          h("span", { class: "call-table" }, call.table.name),
+          h("span", { class: "call-message" }, call.message || "직원 호출"),
+          h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at } }, waited(call.created_at, now()))),
+          h("button", { type: "button", class: buttonClass, disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
+        ),
       ),
     );
     onChange();
@@ -60,7 +59,7 @@ export function staffCalls(
       if (error.status === 404) calls.delete(id);
       else toast(error.detail, "error", 6000);
       if (error.status >= 400 && error.status < 500) keys.delete(id); // answered: a new tap is a new request
-      if (error.code === "not_authenticated") onDenied();
+      if (error.code === "not_authenticated") toLogin(1500);
     } finally {
       acking.delete(id);
       render();

@@ -6,6 +6,11 @@ export const STATUS_LABEL = { pre_order: "입금 확인 중", completed: "주문
 
 // --- HTTP -------------------------------------------------------------------------------------------
 
+/** To the login page, coming back here (path and query) after; `afterMs` lets a message be read first. */
+export function toLogin(afterMs = 0) {
+  setTimeout(() => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname + location.search)}`), afterMs);
+}
+
 export function cookie(name) {
   for (const part of document.cookie.split(";")) {
     const [key, ...rest] = part.trim().split("=");

@@ -4,7 +4,7 @@
 // fetches the report again: the page never adds numbers up itself, so it cannot drift from the report
 // or the CSV. A past night is a fixed record: its events are ignored.
 import { staffCalls } from "./calls.js";
-import { $, ApiError, api, connectLive, fill, h, liveIndicator, won } from "./common.js";
+import { $, ApiError, api, connectLive, fill, h, liveIndicator, toLogin, won } from "./common.js";
 
 const REFRESH_AFTER_MS = 500; // events within this window share one fetch
 const REFRESH_SHARE = 5; // at a busy peak, the page waits 5x its last report's time: at most a fifth of a worker
@@ -311,7 +311,7 @@ async function load() {
   } catch (failure) {
     if (mine !== state.loads) return;
     if (failure instanceof ApiError && failure.code === "not_authenticated") {
-      location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
+      toLogin();
       return;
     }
     error.textContent = `매출을 불러오지 못했습니다. ${failure.detail || ""}`;
@@ -338,8 +338,7 @@ function showDate(value) {
   load();
 }
 
-const toLogin = () => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
-const calls = staffCalls($("#calls"), { onDenied: toLogin });
+const calls = staffCalls($("#calls"));
 
 function onMessage(msg) {
   if (calls.handle(msg)) return;

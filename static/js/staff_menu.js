@@ -1,7 +1,7 @@
 // /staff/menu/: sold-out switches, stock, price and station edits (PATCH /api/foods/{id}/), live from
 // /ws/kitchen/. The group headers' counts are recomputed from `foods` after every change.
 import { staffCalls } from "./calls.js";
-import { $, api, connectLive, h, liveIndicator, toast, won } from "./common.js";
+import { $, api, connectLive, h, liveIndicator, toast, toLogin, won } from "./common.js";
 
 const GROUPS = [
   ["menu", "메뉴"],
@@ -269,8 +269,7 @@ function setAll(list) {
 
 function start() {
   const indicator = liveIndicator($("#live"));
-  const toLogin = () => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
-  const calls = staffCalls($("#calls"), { onDenied: toLogin });
+  const calls = staffCalls($("#calls"));
   let snapshotSeen = false;
   api("/api/foods/")
     .then((list) => {

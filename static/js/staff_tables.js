@@ -3,7 +3,7 @@
 // and the printable QR sheet (rendered by the server). Counts are recomputed from local state (tickets,
 // pre-orders and calls by id) after every event, never counted up and down, so they cannot drift.
 import { staffCalls } from "./calls.js";
-import { $, api, clock, connectLive, duration, h, liveIndicator, toast, won } from "./common.js";
+import { $, api, clock, connectLive, duration, h, liveIndicator, toast, toLogin, won } from "./common.js";
 
 const OUTCOMES = { unmatched: "매칭 안 됨", ambiguous: "후보 여러 건", needs_refund: "환불 필요" };
 const page = $("#floor-page");
@@ -15,7 +15,7 @@ const state = {
   pending: new Map(), // order id -> Order: pre-order awaiting payment
   payments: new Map(), // payment event id -> PaymentEvent needing attention
   net: new Map(), // order id -> {table, net}: completed orders whose money this page knows
-  busy: new Set(), // "table:<id>" / "call:<id>" with a request in flight
+  busy: new Set(), // "table:<id>" with a request in flight
   clockOffset: 0,
 };
 
@@ -29,6 +29,10 @@ function byName(a, b) {
 
 function openTicketsOf(tableId) {
   return [...state.tickets.values()].filter((order) => order.table === tableId);
+}
+
+function pendingOf(tableId) {
+  return [...state.pending.values()].filter((order) => order.table === tableId);
 }
 
 function oldestAt(orders) {
@@ -157,7 +161,7 @@ function onMessage(msg) {
 
 function tableCard(table) {
   const tickets = openTicketsOf(table.id);
-  const pending = [...state.pending.values()].filter((order) => order.table === table.id);
+  const pending = pendingOf(table.id);
   const tableCalls = [...calls.calls.values()].filter((call) => call.table.id === table.id);
   const oldest = oldestAt(tickets);
   const busy = state.busy.has(`table:${table.id}`);
@@ -238,22 +242,10 @@ function renderFloor() {
 
 // --- rendering: calls -------------------------------------------------------------------------------
 
-function callRow(call, { since, button }) {
-  return h(
-    "li",
-    { class: "call-row", dataset: { callId: call.id, tableId: call.table.id } },
-    h("span", { class: "call-table" }, call.table.name),
-    h("span", { class: "call-message" }, call.message || "직원 호출"),
-    h("span", { class: "call-time" }, clock(call.created_at), " · ", since),
-    button,
-  );
-}
-
 const calls = staffCalls($("#call-list"), {
-  shape: callRow,
+  item: { tag: "li", class: "call-row" },
   buttonClass: "btn btn-secondary btn-sm",
   now,
-  onDenied: () => setTimeout(() => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`), 1500),
   onChange: () => {
     $("#floor-calls").hidden = !calls.calls.size;
     $("#calls-count").textContent = `${calls.calls.size}건`;
@@ -423,7 +415,7 @@ function tick() {
 
 function failed(error) {
   toast(error.detail, "error", 7000);
-  if (error.code === "not_authenticated") setTimeout(() => location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`), 1500);
+  if (error.code === "not_authenticated") toLogin(1500);
 }
 
 function unservedLine(count) {
@@ -443,7 +435,7 @@ async function archive(table, action) {
     ? `${table.name} 테이블을 닫을까요?\n주문 내역이 정리되고(기록에는 남습니다)${OPENING_REQUIRED ? ", 다시 열 때까지 주문을 받지 않습니다" : ""}.`
     : `${table.name} 테이블을 초기화할까요?\n지금까지의 주문이 손님 화면에서 사라지고 기록에만 남습니다.`;
   const unserved = openTicketsOf(table.id).length;
-  const pending = pendingLine([...state.pending.values()].filter((order) => order.table === table.id).length);
+  const pending = pendingLine(pendingOf(table.id).length);
   if (!window.confirm((unserved ? unservedLine(unserved) : "") + pending + question)) return;
   const path = closing ? `/api/tables/${table.id}/close/` : `/api/tables/${table.id}/orders/reset/`;
   const method = closing ? "POST" : "DELETE";
@@ -500,7 +492,7 @@ function start() {
     onMessage,
     onState: (connection, info) => {
       indicator(connection, info);
-      if (connection === "denied") location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+      if (connection === "denied") toLogin();
     },
   });
 }
