@@ -501,6 +501,7 @@ class HttpError(Exception):
 class Conn:
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
+        self.headers: dict[str, str] = {}  # the last answer's, names in lower case
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -561,6 +562,7 @@ class Conn:
             await self.close()
         if hdrs.get("connection", "").lower() == "close":
             await self.close()
+        self.headers = hdrs
         return status, data
 
 

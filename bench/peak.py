@@ -69,12 +69,15 @@ class Http:
             self.pool.put_nowait(common.conn_for(url))
 
     async def call(
-        self, method: str, path: str, body=None, headers=None
+        self, method: str, path: str, body=None, headers=None, answer_headers: dict | None = None
     ) -> tuple[int | str, dict | list | None, float]:
+        """`answer_headers`, if given, gets the answer's headers (names in lower case)."""
         conn = await self.pool.get()
         started = time.monotonic()
         try:
             status, data = await asyncio.wait_for(conn.request(method, path, body, headers), 30)
+            if answer_headers is not None:
+                answer_headers.update(conn.headers)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, common.HttpError) as exc:
             await conn.close()
             return type(exc).__name__, None, time.monotonic() - started
@@ -107,6 +110,8 @@ class Phone:
         self.menu_stale = False
         self.menu_read: asyncio.Task | None = None
         self.menu_reloads = 0
+        self.menu_etag: str | None = None  # of the menu the page read when it opened, then of each read
+        self.menu_copy: list = []  # that read's menu, as the browser keeps it
         self.table_id = table_id
         self.table: dict | None = None
         self.orders: dict[str, dict] = {}
@@ -178,9 +183,15 @@ class Phone:
         """As the page: after a moment within MENU_READ_SPREAD (every phone gets its heartbeat at once)."""
         await asyncio.sleep(random.random() * MENU_READ_SPREAD)
         self.menu_reloads += 1
-        status, menu, _ = await self.http.call("GET", "/api/foods/")
+        # As a browser's fetch does with an answer marked no-cache: it revalidates the copy it has.
+        condition = {"If-None-Match": self.menu_etag} if self.menu_etag else None
+        answer: dict = {}
+        status, menu, _ = await self.http.call("GET", "/api/foods/", headers=condition, answer_headers=answer)
+        if status == 304:  # the browser hands the page the copy it kept
+            menu, status = self.menu_copy, 200
         if status == 200:
             self.foods = {f["id"]: f for f in menu}
+            self.menu_etag, self.menu_copy = answer.get("etag", self.menu_etag), menu
         self.menu_read = None
 
     def total_spent(self) -> int:
@@ -560,6 +571,10 @@ def check(run: Run, foods: list[dict], tables: list[str], alerts: list[str], pho
 async def drive(profile: dict, servers: Servers, tables, foods, token, fake, seed_value: int, outage=None) -> dict:
     http = Http(servers.url, size=48)
     phones = [Phone(servers.ws_url, t, http) for t in tables for _ in range(profile["phones"])]
+    opened: dict = {}  # the table page reads the menu when it opens: its browser keeps that copy's ETag
+    status, menu, _ = await http.call("GET", "/api/foods/", answer_headers=opened)
+    for phone in phones:
+        phone.menu_etag, phone.menu_copy = opened.get("etag"), menu
     phone_tasks = []
     for start in range(0, len(phones), 50):  # open the sockets in waves, as people sit down
         batch = phones[start : start + 50]

@@ -13,13 +13,13 @@ from django.conf import settings  # noqa: E402
 from core.jobs import JobsStarter  # noqa: E402
 from core.serving import BodyLimit, KeptAnswers, RequestLog, WSGIOnThreads, tune_gc  # noqa: E402
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
-from ordering.menu import menu_etag_for_query  # noqa: E402
+from ordering.menu import menu_etag_for_query, menu_generation  # noqa: E402
 from ordering.routing import websocket_urlpatterns as ordering_ws  # noqa: E402
 from realtime.routing import websocket_router  # noqa: E402
 
 http = WSGIOnThreads(django_wsgi_app, threads=settings.SYNC_THREADS)  # every view is sync: one trip each
 if settings.MENU_EDGE:
-    http = KeptAnswers(http, path="/api/foods/", current=menu_etag_for_query)
+    http = KeptAnswers(http, path="/api/foods/", current=menu_etag_for_query, state=menu_generation)
 
 application = JobsStarter(
     ProtocolTypeRouter(

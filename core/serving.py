@@ -124,6 +124,10 @@ class _TooLarge(Exception):
     pass
 
 
+def _single_strong_etag(condition: bytes) -> bool:
+    return len(condition) > 2 and condition[:1] == condition[-1:] == b'"' and condition.count(b'"') == 2
+
+
 class KeptAnswers:
     """Replays Django's answer to a plain `GET path` while `current(query)` still names the same data.
 
@@ -131,33 +135,67 @@ class KeptAnswers:
     without the database (or the query is not one to keep). Django's answer is kept with its own ETag and
     replayed, headers and body, while the two are equal: the cache has no clock of its own, the data's
     owner decides (for the menu, ordering.menu). Only plain reads: no Authorization (a bad token must get
-    its 401), no Origin (CORS answers depend on it), no If-None-Match (Django answers 304).
+    its 401), no Origin (CORS answers depend on it). A browser revalidating its copy sends If-None-Match
+    with the ETag it has: when that is not the current one Django would answer the whole current body, so
+    the kept answer is replayed; the current one (304) and any other condition go to Django.
+
+    One trip to Django at a time per query and state of the data: `state()` moves with every change (the
+    menu's generation). A read that finds a trip under way, started in the state it finds, waits for that
+    trip's answer on the event loop instead of queueing for a thread: a burst of phones right after a change
+    costs one render, and the threads stay free for orders.
     """
 
-    def __init__(self, application, *, path: str, current: Callable[[bytes], str | None]):
+    def __init__(self, application, *, path: str, current: Callable[[bytes], str | None], state: Callable[[], object]):
         self.application = application
         self.path = path
         self.current = current
+        self.state = state
         self.answers: dict[bytes, tuple[bytes, list, bytes]] = {}  # query -> (etag, headers, body)
+        self.trips: dict[bytes, tuple[object, asyncio.Future]] = {}  # query -> (state, its answer or None)
 
     def _plain(self, scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
             return False
-        return not any(name in (b"authorization", b"origin", b"if-none-match") for name, _ in scope["headers"])
+        return not any(name in (b"authorization", b"origin") for name, _ in scope["headers"])
 
     async def __call__(self, scope, receive, send):
-        if not self._plain(scope):
+        condition = _header(scope, b"if-none-match") if scope["type"] == "http" else None
+        if not self._plain(scope) or (condition is not None and not _single_strong_etag(condition)):
             return await self.application(scope, receive, send)
         query = scope.get("query_string", b"")
-        etag = self.current(query)
+        etag = self._current(query)
         kept = self.answers.get(query)
-        if etag is not None and kept is not None and kept[0] == etag.encode("latin1"):
-            await send({"type": "http.response.start", "status": 200, "headers": kept[1]})
-            await send({"type": "http.response.body", "body": kept[2]})
-            return
-        await self.application(scope, receive, self._recorder(query, send))
+        if etag is not None and kept is not None and kept[0] == etag:
+            if condition == kept[0]:  # the browser has it: Django answers 304
+                return await self.application(scope, receive, send)
+            return await self._replay(send, kept)
+        state = self.state()
+        trip = self.trips.get(query)
+        if trip is not None and trip[0] == state:
+            kept = await asyncio.shield(trip[1])
+            if kept is not None and condition != kept[0]:
+                return await self._replay(send, kept)
+            return await self.application(scope, receive, send)
+        answer = asyncio.get_running_loop().create_future()
+        self.trips[query] = (state, answer)
+        try:
+            await self.application(scope, receive, self._recorder(query, send, answer))
+        finally:
+            if not answer.done():
+                answer.set_result(None)
+            if self.trips.get(query) == (state, answer):
+                del self.trips[query]
 
-    def _recorder(self, query: bytes, send):
+    def _current(self, query: bytes) -> bytes | None:
+        etag = self.current(query)
+        return None if etag is None else etag.encode("latin1")
+
+    @staticmethod
+    async def _replay(send, kept: tuple[bytes, list, bytes]) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": kept[1]})
+        await send({"type": "http.response.body", "body": kept[2]})
+
+    def _recorder(self, query: bytes, send, answer: asyncio.Future):
         start: dict = {}
 
         async def recording_send(message):
@@ -168,8 +206,13 @@ class KeptAnswers:
             ):
                 headers = start["headers"]
                 names = {name.lower(): value for name, value in headers}
-                if b"etag" in names and b"set-cookie" not in names:  # never someone's own answer
-                    self.answers[query] = (names[b"etag"], headers, message.get("body", b""))
+                etag = names.get(b"etag")
+                if etag is not None and b"set-cookie" not in names:  # never someone's own answer
+                    shared = (etag, headers, message.get("body", b""))
+                    if not answer.done():
+                        answer.set_result(shared)  # for the reads that came during this trip
+                    if self._current(query) == etag:  # kept only if current: not one per made-up query string
+                        self.answers[query] = shared
             await send(message)
 
         return recording_send

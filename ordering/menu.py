@@ -109,6 +109,12 @@ def menu_peek() -> Menu | None:
     return menu
 
 
+def menu_generation() -> int:
+    """Moves with every forget: a read of the menu started in one generation holds every change announced
+    before it (core.serving.KeptAnswers lets the reads that come meanwhile share it)."""
+    return _generation
+
+
 def menu_forget() -> None:
     """A food changed: the next read renders the menu afresh."""
     global _current, _generation

@@ -1,16 +1,18 @@
 """The HTTP around Django in the served process (core.serving), through the real ASGI application."""
 
+import asyncio
 import json
 import threading
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import ApplicationCommunicator
+from channels.testing import ApplicationCommunicator, HttpCommunicator
 from django.core import signals
 from rest_framework.authtoken.models import Token
 
-from core.serving import WSGIOnThreads
+from core.serving import KeptAnswers, WSGIOnThreads
 from ordering import services
+from ordering.menu import menu_forget
 from ordering.models import Order
 from tests.factories import FoodFactory, StaffFactory, TableFactory
 
@@ -72,7 +74,8 @@ def test_a_change_made_through_the_app_is_served_by_the_next_read(asgi_request):
         ("/api/foods/?category=beer", [], 400),
         ("/api/foods/", [(b"authorization", b"Token wrong")], 401),
         ("/api/foods/", [(b"origin", b"http://localhost:8000")], 200),
-        ("/api/foods/", [(b"if-none-match", b'"stale"')], 200),
+        ("/api/foods/", [(b"if-none-match", b'W/"stale"')], 200),
+        ("/api/foods/", [(b"if-none-match", b'"stale", "older"')], 200),
     ],
 )
 def test_reads_that_are_not_plain_always_reach_django(asgi_request, django_requests, path, headers, status):
@@ -91,6 +94,73 @@ def test_an_unchanged_menu_is_answered_304_to_a_phone_that_has_it(asgi_request):
     status, _, body = asgi_request("GET", "/api/foods/", headers=[(b"if-none-match", etag)])
 
     assert (status, body) == (304, b"")
+
+
+def test_a_browser_revalidating_an_older_menu_gets_the_current_one_without_django(asgi_request, django_requests):
+    food = FoodFactory(price=12000)
+    older = asgi_request("GET", "/api/foods/")[1][b"etag"]
+    services.food_update(food_id=food.pk, price=13000)
+    current = asgi_request("GET", "/api/foods/")
+
+    status, headers, body = asgi_request("GET", "/api/foods/", headers=[(b"if-none-match", older)])
+
+    assert (status, body, headers[b"etag"]) == (200, current[2], current[1][b"etag"])
+    assert json.loads(body)[0]["price"] == 13000
+    assert len(django_requests) == 2
+
+
+def _concurrent_reads(count: int, *, one_by_one: threading.Event | None = None) -> list[tuple[int, bytes]]:
+    """`count` plain menu reads in flight at once on one event loop. With `one_by_one`, each read after the
+    first starts once that event is set."""
+    from config.asgi import application
+
+    async def go():
+        reads = []
+        for n in range(count):
+            while n and one_by_one is not None and not one_by_one.is_set():
+                await asyncio.sleep(0.005)
+            communicator = HttpCommunicator(application, "GET", "/api/foods/", headers=[(b"host", b"localhost")])
+            reads.append(asyncio.ensure_future(communicator.get_response(timeout=10)))
+        return [(r["status"], r["body"]) for r in await asyncio.gather(*reads)]
+
+    return async_to_sync(go)()
+
+
+def test_reads_right_after_a_change_share_one_trip_to_django(asgi_request, django_requests):
+    food = FoodFactory(price=12000)
+    asgi_request("GET", "/api/foods/")
+    services.food_update(food_id=food.pk, price=13000)
+    django_requests.clear()
+
+    answers = _concurrent_reads(20)
+
+    assert len(django_requests) == 1
+    assert {status for status, _ in answers} == {200}
+    assert {json.loads(body)[0]["price"] for _, body in answers} == {13000}
+
+
+def test_a_read_after_a_change_announced_during_a_trip_makes_its_own(django_requests):
+    """The first read, in Django, hears of a change and waits (2 s at most) for the second to reach Django too:
+    had the second waited for the first's answer, made before the change, only one would have."""
+    FoodFactory()
+    changed, second_in = threading.Event(), threading.Event()
+
+    def receiver(**kwargs):
+        if changed.is_set():
+            second_in.set()
+            return
+        menu_forget()
+        changed.set()
+        second_in.wait(2)
+
+    signals.request_started.connect(receiver)
+    try:
+        answers = _concurrent_reads(2, one_by_one=changed)
+    finally:
+        signals.request_started.disconnect(receiver)
+
+    assert [status for status, _ in answers] == [200, 200]
+    assert len(django_requests) == 2
 
 
 def test_a_staff_token_read_gets_the_same_menu(asgi_request):
@@ -209,3 +279,26 @@ def test_a_large_answer_is_sent_in_chunks_and_the_iterable_closed():
     assert len(body) == 2_000_000
     assert messages > 2  # the first megabyte, then each chunk as it was made, then the end
     assert closed == [True]
+
+
+def test_answers_to_made_up_query_strings_are_not_kept(asgi_request):
+    """Each would hold a copy of the menu for the life of the process: a guest could fill its memory."""
+    from config.asgi import application
+
+    FoodFactory()
+    asgi_request("GET", "/api/foods/")
+    for n in range(50):
+        assert asgi_request("GET", f"/api/foods/?category=menu&x={n}")[0] == 200
+
+    kept = [app for app in _inner_applications(application) if isinstance(app, KeptAnswers)]
+    assert len(kept) == 1 and list(kept[0].answers) == [b""]
+
+
+def _inner_applications(app):
+    """The ASGI applications wrapped inside `app`, each of ours naming the next as `application`."""
+    while app is not None:
+        yield app
+        inner = getattr(app, "application", None)
+        if inner is None and hasattr(app, "application_mapping"):  # Channels' ProtocolTypeRouter
+            inner = app.application_mapping.get("http")
+        app = inner
