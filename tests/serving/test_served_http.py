@@ -291,7 +291,7 @@ def test_answers_to_made_up_query_strings_are_not_kept(asgi_request):
         assert asgi_request("GET", f"/api/foods/?category=menu&x={n}")[0] == 200
 
     kept = [app for app in _inner_applications(application) if isinstance(app, KeptAnswers)]
-    assert len(kept) == 1 and list(kept[0].answers) == [b""]
+    assert len(kept) == 1 and set(kept[0].answers) <= {b"", b"category=menu", b"category=drinks"}
 
 
 def _inner_applications(app):
