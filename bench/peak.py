@@ -568,6 +568,16 @@ def check(run: Run, foods: list[dict], tables: list[str], alerts: list[str], pho
     return results
 
 
+async def loop_lag(lags: list[float], every: float = 0.01) -> None:
+    """How late this client's event loop wakes a 10 ms timer: what the client's own figures hold besides the
+    servers' time (its 900 phone sockets share the loop and the cores)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every
+        await asyncio.sleep(every)
+        lags.append(loop.time() - due)
+
+
 async def drive(profile: dict, servers: Servers, tables, foods, token, fake, seed_value: int, outage=None) -> dict:
     http = Http(servers.url, size=48)
     phones = [Phone(servers.ws_url, t, http) for t in tables for _ in range(profile["phones"])]
@@ -586,7 +596,10 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
     run.outage = outage
     cpu_before = [cpu_seconds(pid) for pid in servers.pids]
     client_before = cpu_seconds(os.getpid())
+    lags: list[float] = []
+    lag_task = asyncio.create_task(loop_lag(lags))
     load_seconds = await run.load()
+    lag_task.cancel()
     cpu_used = [round(cpu_seconds(pid) - before, 1) for pid, before in zip(servers.pids, cpu_before, strict=True)]
     client_cpu = round(cpu_seconds(os.getpid()) - client_before, 1)  # the phones share the cores with the servers
     log(f"load done in {load_seconds:.1f}s: {sum(run.statuses.values())} orders sent")
@@ -632,6 +645,7 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
         "phones": phones,
         "final": final,
         "load_seconds": load_seconds,
+        "client_loop_lag": summary_ms(lags),
         "alerts_settled_s": alerts_settled_s,
         "cpu_seconds_per_server": cpu_used,
         "client_cpu_seconds": client_cpu,
@@ -801,6 +815,7 @@ def main() -> int:
         "alerts_settled_after_load_s": round(outcome["alerts_settled_s"], 1),
         "server_cpu_seconds": outcome["cpu_seconds_per_server"],
         "client_cpu_seconds": outcome["client_cpu_seconds"],
+        "client_loop_lag": outcome["client_loop_lag"],
         "server_rss_mib": [round(kib / 1024) for kib in rss],
         "checks": checks,
     }
@@ -810,7 +825,10 @@ def main() -> int:
     log(f"results: {path}")
     print(
         json.dumps(
-            {k: result[k] for k in ("orders_sent", "answers", "latency", "server_latency", "event_delivery")},
+            {
+                k: result[k]
+                for k in ("orders_sent", "answers", "latency", "server_latency", "event_delivery", "client_loop_lag")
+            },
             ensure_ascii=False,
         )
     )
@@ -861,6 +879,7 @@ def write_docs(path: Path, r: dict) -> None:
             timing("POST /api/webhook/payment/", lat["webhook"]),
             timing("staff PATCH /api/foods/", lat["staff"]),
             timing("order event: server ts to phone", r["event_delivery"]),
+            timing("bench client's event loop: a 10 ms timer's lateness", r["client_loop_lag"]),
         ],
     )
     checks = table(
