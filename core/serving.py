@@ -124,8 +124,8 @@ class _TooLarge(Exception):
     pass
 
 
-def _single_strong_etag(condition: bytes) -> bool:
-    return len(condition) > 2 and condition[:1] == condition[-1:] == b'"' and condition.count(b'"') == 2
+# Conditions other than If-None-Match: Django decides them (412, 304 by date, a range).
+OTHER_CONDITIONS = (b"if-match", b"if-unmodified-since", b"if-modified-since", b"if-range")
 
 
 class KeptAnswers:
@@ -137,7 +137,8 @@ class KeptAnswers:
     owner decides (for the menu, ordering.menu). Only plain reads: no Authorization (a bad token must get
     its 401), no Origin (CORS answers depend on it). A browser revalidating its copy sends If-None-Match
     with the ETag it has: when that is not the current one Django would answer the whole current body, so
-    the kept answer is replayed; the current one (304) and any other condition go to Django.
+    the kept answer is replayed; the current one (304) and any other condition go to Django. Answers are
+    kept per Host, so a Host that Django refuses (ALLOWED_HOSTS) is never answered here.
 
     One trip to Django at a time per query and state of the data: `state()` moves with every change (the
     menu's generation). A read that finds a trip under way, started in the state it finds, waits for that
@@ -145,46 +146,60 @@ class KeptAnswers:
     costs one render, and the threads stay free for orders.
     """
 
+    MAX_KEPT = 16  # answers (host, query); more hosts than that (ALLOWED_HOSTS=*) are answered by Django
+
     def __init__(self, application, *, path: str, current: Callable[[bytes], str | None], state: Callable[[], object]):
         self.application = application
         self.path = path
         self.current = current
         self.state = state
-        self.answers: dict[bytes, tuple[bytes, list, bytes]] = {}  # query -> (etag, headers, body)
-        self.trips: dict[bytes, tuple[object, asyncio.Future]] = {}  # query -> (state, its answer or None)
+        self.answers: dict[tuple, tuple[bytes, list, bytes]] = {}  # (host, query) -> (etag, headers, body)
+        self.trips: dict[tuple, tuple[object, asyncio.Future]] = {}  # (host, query) -> (state, answer or None)
 
-    def _plain(self, scope) -> bool:
+    def _condition(self, scope) -> tuple[bool, bytes | None]:
+        """Whether the read may be answered here, and the ETag its If-None-Match names."""
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
-            return False
-        return not any(name in (b"authorization", b"origin") for name, _ in scope["headers"])
+            return False, None
+        conditions = []
+        for name, value in scope["headers"]:
+            if name in (b"authorization", b"origin") or name in OTHER_CONDITIONS:
+                return False, None
+            if name == b"if-none-match":
+                conditions.append(value)
+        if not conditions:
+            return True, None
+        single = conditions[0]
+        strong = len(single) > 2 and single[:1] == single[-1:] == b'"' and single.count(b'"') == 2
+        return len(conditions) == 1 and strong, single
 
     async def __call__(self, scope, receive, send):
-        condition = _header(scope, b"if-none-match") if scope["type"] == "http" else None
-        if not self._plain(scope) or (condition is not None and not _single_strong_etag(condition)):
+        plain, condition = self._condition(scope)
+        if not plain:
             return await self.application(scope, receive, send)
         query = scope.get("query_string", b"")
+        key = (_header(scope, b"host"), query)
         etag = self._current(query)
-        kept = self.answers.get(query)
+        kept = self.answers.get(key)
         if etag is not None and kept is not None and kept[0] == etag:
             if condition == kept[0]:  # the browser has it: Django answers 304
                 return await self.application(scope, receive, send)
             return await self._replay(send, kept)
         state = self.state()
-        trip = self.trips.get(query)
+        trip = self.trips.get(key)
         if trip is not None and trip[0] == state:
             kept = await asyncio.shield(trip[1])
             if kept is not None and condition != kept[0]:
                 return await self._replay(send, kept)
             return await self.application(scope, receive, send)
         answer = asyncio.get_running_loop().create_future()
-        self.trips[query] = (state, answer)
+        self.trips[key] = (state, answer)
         try:
-            await self.application(scope, receive, self._recorder(query, send, answer))
+            await self.application(scope, receive, self._recorder(key, send, answer))
         finally:
             if not answer.done():
                 answer.set_result(None)
-            if self.trips.get(query) == (state, answer):
-                del self.trips[query]
+            if self.trips.get(key) == (state, answer):
+                del self.trips[key]
 
     def _current(self, query: bytes) -> bytes | None:
         etag = self.current(query)
@@ -195,15 +210,17 @@ class KeptAnswers:
         await send({"type": "http.response.start", "status": 200, "headers": kept[1]})
         await send({"type": "http.response.body", "body": kept[2]})
 
-    def _recorder(self, query: bytes, send, answer: asyncio.Future):
+    def _recorder(self, key: tuple, send, answer: asyncio.Future):
         start: dict = {}
+        whole = True  # an answer sent in parts (streamed) is not kept
 
         async def recording_send(message):
+            nonlocal whole
             if message["type"] == "http.response.start":
                 start.update(message)
-            elif (
-                message["type"] == "http.response.body" and not message.get("more_body") and start.get("status") == 200
-            ):
+            elif message["type"] == "http.response.body" and message.get("more_body"):
+                whole = False
+            elif message["type"] == "http.response.body" and whole and start.get("status") == 200:
                 headers = start["headers"]
                 names = {name.lower(): value for name, value in headers}
                 etag = names.get(b"etag")
@@ -211,8 +228,10 @@ class KeptAnswers:
                     shared = (etag, headers, message.get("body", b""))
                     if not answer.done():
                         answer.set_result(shared)  # for the reads that came during this trip
-                    if self._current(query) == etag:  # kept only if current: not one per made-up query string
-                        self.answers[query] = shared
+                    # Kept only if current (not one per made-up query string), and for a bounded set of hosts.
+                    room = key in self.answers or len(self.answers) < self.MAX_KEPT
+                    if room and self._current(key[1]) == etag:
+                        self.answers[key] = shared
             await send(message)
 
         return recording_send

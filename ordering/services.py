@@ -96,10 +96,11 @@ def stock_release(*, quantities: dict[int, int]) -> None:
 def food_changed(food: Food) -> None:
     """After any change of a food commits: push it to every screen and drop the kept menu.
 
-    The event drops every other process's copy (ordering.menu); this one drops its own at once.
+    The event drops every other process's copy (ordering.menu); this one drops its own at once, first, so
+    that a failure to hand the event over never leaves it kept.
     """
-    events.food_updated(food)
     transaction.on_commit(menu_forget)
+    events.food_updated(food)
 
 
 # --- orders -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -76,6 +77,7 @@ def test_a_change_made_through_the_app_is_served_by_the_next_read(asgi_request):
         ("/api/foods/", [(b"origin", b"http://localhost:8000")], 200),
         ("/api/foods/", [(b"if-none-match", b'W/"stale"')], 200),
         ("/api/foods/", [(b"if-none-match", b'"stale", "older"')], 200),
+        ("/api/foods/", [(b"if-match", b'"stale"')], 412),
     ],
 )
 def test_reads_that_are_not_plain_always_reach_django(asgi_request, django_requests, path, headers, status):
@@ -109,9 +111,9 @@ def test_a_browser_revalidating_an_older_menu_gets_the_current_one_without_djang
     assert len(django_requests) == 2
 
 
-def _concurrent_reads(count: int, *, one_by_one: threading.Event | None = None) -> list[tuple[int, bytes]]:
-    """`count` plain menu reads in flight at once on one event loop. With `one_by_one`, each read after the
-    first starts once that event is set."""
+def _concurrent_reads(count: int, *, one_by_one: threading.Event | None = None, headers=None) -> list:
+    """`count` menu reads in flight at once on one event loop (plain, or with `headers[n]`), as (status, body).
+    With `one_by_one`, each read after the first starts once that event is set."""
     from config.asgi import application
 
     async def go():
@@ -119,7 +121,10 @@ def _concurrent_reads(count: int, *, one_by_one: threading.Event | None = None) 
         for n in range(count):
             while n and one_by_one is not None and not one_by_one.is_set():
                 await asyncio.sleep(0.005)
-            communicator = HttpCommunicator(application, "GET", "/api/foods/", headers=[(b"host", b"localhost")])
+            extra = headers[n] if headers else []
+            communicator = HttpCommunicator(
+                application, "GET", "/api/foods/", headers=[(b"host", b"localhost"), *extra]
+            )
             reads.append(asyncio.ensure_future(communicator.get_response(timeout=10)))
         return [(r["status"], r["body"]) for r in await asyncio.gather(*reads)]
 
@@ -140,8 +145,9 @@ def test_reads_right_after_a_change_share_one_trip_to_django(asgi_request, djang
 
 
 def test_a_read_after_a_change_announced_during_a_trip_makes_its_own(django_requests):
-    """The first read, in Django, hears of a change and waits (2 s at most) for the second to reach Django too:
-    had the second waited for the first's answer, made before the change, only one would have."""
+    """The first read, once in Django, hears of a change (a forget) and waits (2 s at most) for the second to
+    reach Django too. The second comes in a newer generation, so it must make its own trip: had it waited
+    for the first's, only one read would have reached Django."""
     FoodFactory()
     changed, second_in = threading.Event(), threading.Event()
 
@@ -281,6 +287,41 @@ def test_a_large_answer_is_sent_in_chunks_and_the_iterable_closed():
     assert closed == [True]
 
 
+def test_a_read_during_a_trip_whose_copy_is_the_new_menu_gets_304(asgi_request):
+    """The second read waits for the first's trip (same generation); that trip's menu is the one the second
+    already has, so Django answers it 304, not the kept 200."""
+    FoodFactory()
+    etag = asgi_request("GET", "/api/foods/")[1][b"etag"]
+    menu_forget()  # the next read renders again: the same menu, the same ETag
+    in_django = threading.Event()
+
+    def receiver(**kwargs):
+        if not in_django.is_set():
+            in_django.set()
+            time.sleep(0.3)  # the second read arrives meanwhile and waits for this trip
+
+    signals.request_started.connect(receiver)
+    try:
+        answers = _concurrent_reads(2, one_by_one=in_django, headers=[[], [(b"if-none-match", etag)]])
+    finally:
+        signals.request_started.disconnect(receiver)
+
+    assert [status for status, _ in answers] == [200, 304]
+
+
+def test_a_host_django_refuses_is_refused_though_the_menu_is_kept(asgi_request):
+    from config.asgi import application
+
+    FoodFactory()
+    asgi_request("GET", "/api/foods/")
+    asgi_request("GET", "/api/foods/")  # kept
+
+    communicator = HttpCommunicator(application, "GET", "/api/foods/", headers=[(b"host", b"evil.example")])
+    answer = async_to_sync(communicator.get_response)()
+
+    assert answer["status"] == 400
+
+
 def test_answers_to_made_up_query_strings_are_not_kept(asgi_request):
     """Each would hold a copy of the menu for the life of the process: a guest could fill its memory."""
     from config.asgi import application
@@ -291,7 +332,7 @@ def test_answers_to_made_up_query_strings_are_not_kept(asgi_request):
         assert asgi_request("GET", f"/api/foods/?category=menu&x={n}")[0] == 200
 
     kept = [app for app in _inner_applications(application) if isinstance(app, KeptAnswers)]
-    assert len(kept) == 1 and set(kept[0].answers) <= {b"", b"category=menu", b"category=drinks"}
+    assert len(kept) == 1 and {query for _, query in kept[0].answers} <= {b"", b"category=menu", b"category=drinks"}
 
 
 def _inner_applications(app):
