@@ -583,6 +583,7 @@ async def drive(profile: dict, servers: Servers, tables, foods, token, fake, see
     phones = [Phone(servers.ws_url, t, http) for t in tables for _ in range(profile["phones"])]
     opened: dict = {}  # the table page reads the menu when it opens: its browser keeps that copy's ETag
     status, menu, _ = await http.call("GET", "/api/foods/", answer_headers=opened)
+    assert status == 200 and opened.get("etag"), (status, opened)
     for phone in phones:
         phone.menu_etag, phone.menu_copy = opened.get("etag"), menu
     phone_tasks = []
