@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<str:table_id>/", views.table_page, name="table-page"),
     path("kitchen/", views.kitchen_page, name="kitchen-page"),
+    path("kitchen/sw.js", views.board_worker, name="kitchen-worker"),
     path("staff/menu/", views.staff_menu_page, name="staff-menu-page"),
     path("staff/tables/", views.staff_tables_page, name="staff-tables-page"),
     path("staff/dashboard/", views.staff_dashboard_page, name="staff-dashboard-page"),

@@ -44,6 +44,15 @@ def kitchen_page(request):
     )
 
 
+def board_worker(request):
+    """The board's service worker (offline reloads), served under /kitchen/ so that its scope is the board's pages.
+
+    Not behind the login: it holds no data, and a browser refuses a worker script that redirects."""
+    response = render(request, "kitchen/board_worker.js", content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new release reaches the boards at their next load
+    return response
+
+
 @staff_member_required(login_url=settings.LOGIN_URL)
 @ensure_csrf_cookie
 def staff_menu_page(request):

@@ -2,7 +2,8 @@
 // events, oldest first. With a station, each ticket shows and moves only that station's lines; without,
 // it is the expo view of whole tickets. Staff calls stay until someone acknowledges them.
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
-// own Idempotency-Key, and sent in order once the board is live again.
+// own Idempotency-Key, and sent in order once the board is live again. A reload while offline still opens the
+// board (its service worker, /kitchen/sw.js) with the tickets it last knew, kept in localStorage.
 import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
@@ -19,6 +20,8 @@ const SERVED_KEEP = 6;
 const SERVED_KEY = `board:served:${STATION || "all"}`; // each station recalls its own
 const SOUND_KEY = "board:sound";
 const QUEUE_KEY = `board:queue:${STATION || "all"}`;
+const KEPT_KEY = `board:kept:${STATION || "all"}`; // the server's open tickets and calls as last known
+const KEEP_EVERY_MS = 500;
 const ACTION_LABEL = { cooking: START_LABEL, served: "서빙완료", recall: "되돌리기" };
 // The next button of a ticket appears where the finger still is: a double tap must not start and serve.
 const TAP_GUARD_MS = 600;
@@ -41,6 +44,7 @@ const state = {
   fresh: new Set(), // order ids to animate once
   snapshots: 0,
   clockOffset: 0, // server time - local time, so a wall screen with a wrong clock still ages right
+  keptAt: null, // shown from what was kept at this time, until the first snapshot
 };
 
 function loadServed() {
@@ -57,6 +61,37 @@ function saveServed() {
   } catch {
     // not kept across reloads then
   }
+}
+
+/** What the board last knew of the server, for a reload that finds no connection. */
+let keepTimer = null;
+function keep() {
+  if (keepTimer) return;
+  keepTimer = setTimeout(() => {
+    keepTimer = null;
+    const orders = [...state.known.values()].filter(
+      (order) => !state.notOpen.has(order.id) && (isOpenTicket(order) || pendingOf(order.id).length),
+    );
+    try {
+      localStorage.setItem(KEPT_KEY, JSON.stringify({ at: new Date(now()).toISOString(), orders, calls: [...calls.calls.values()] }));
+    } catch {
+      // storage full or blocked: an offline reload then shows only the waiting taps
+    }
+  }, KEEP_EVERY_MS);
+}
+
+function restoreKept() {
+  let kept;
+  try {
+    kept = JSON.parse(localStorage.getItem(KEPT_KEY));
+  } catch {
+    return;
+  }
+  if (!kept || !Array.isArray(kept.orders)) return;
+  calls.snapshot(Array.isArray(kept.calls) ? kept.calls : []);
+  applySnapshot(kept.orders); // counted as a snapshot: tickets that arrive while away are announced as new
+  state.keptAt = kept.at;
+  renderTickets();
 }
 
 function now() {
@@ -417,6 +452,7 @@ function onMessage(msg) {
     case "snapshot":
       calls.snapshot(msg.calls || []);
       applySnapshot(msg.orders);
+      state.keptAt = null;
       state.sendFailed = false;
       setTimeout(sendQueue); // after this render: taps kept while away go out now, checked against it
       break;
@@ -435,12 +471,14 @@ function onMessage(msg) {
     case "staff.called":
     case "staff.call_acked":
       calls.handle(msg);
+      keep();
       return;
     default:
       return;
   }
   renderTickets();
   renderServed();
+  keep();
 }
 
 // --- taps: shown at once, kept, sent in order ---------------------------------------------------------
@@ -493,9 +531,10 @@ function renderSync() {
   box.dataset.state = offline ? "offline" : "sending";
   box.dataset.count = count;
   const what = offline ? "연결 끊김" : state.live ? "보내는 중" : "연결 중";
+  const since = state.keptAt ? ` · ${clock(state.keptAt)} 기준 화면` : "";
   $("#sync-text").textContent = count
-    ? `${what} · 보낼 탭 ${count}개`
-    : `${what} · 누른 탭은 저장했다가 연결되면 보내요`;
+    ? `${what} · 보낼 탭 ${count}개${since}`
+    : `${what} · 누른 탭은 저장했다가 연결되면 보내요${since}`;
 }
 
 function renderAll() {
@@ -630,12 +669,34 @@ async function sendQueue() {
       // A replayed answer is the first one, given before whatever the board has heard since.
       if (replayed && state.known.has(entry.orderId)) reshow(entry.orderId);
       else learn(order);
+      keep();
       renderAll();
     }
   } finally {
     sending = false;
     renderSync();
   }
+}
+
+/** Offline reloads: the board's service worker, where the browser allows one (https, or localhost: not plain
+ * http on a LAN address, where the taps and tickets are still kept but a reload needs the network). */
+function keepForOffline() {
+  if (!("serviceWorker" in navigator)) return;
+  const passedThrough = Boolean(navigator.serviceWorker.controller); // before the worker may claim this page
+  const ready = () => (document.body.dataset.offlineReady = "true");
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.kept) ready();
+  });
+  navigator.serviceWorker
+    .register("/kitchen/sw.js", { scope: "/kitchen/" })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      if (passedThrough) return ready(); // this load came through the worker, which kept what it loaded
+      // The first load ran before the worker: name what it loaded, to be kept now.
+      const files = performance.getEntriesByType("resource").map((entry) => [entry.name, false]);
+      registration.active.postMessage({ keep: [[location.href, true], ...files] });
+    })
+    .catch((error) => console.warn("board: no offline reload", error));
 }
 
 function start() {
@@ -666,10 +727,12 @@ function start() {
   document.addEventListener("pointerdown", () => sound.unlock(), { once: true });
   sound.unlock();
   renderSoundToggle();
+  restoreKept();
   renderServed();
   renderSync();
   tick();
   setInterval(tick, 1000);
+  keepForOffline();
   connectLive(STATION ? `/ws/kitchen/?station=${STATION}` : "/ws/kitchen/", {
     onMessage,
     onState: (connection, info) => {

@@ -3,14 +3,16 @@ taps made offline are shown at once, kept across a reload and sent once each, in
 applies is dropped with a note. The phones of one table share one cart, live, and an order empties it for all.
 
 `SECTION10_SCREENSHOTS=docs/screenshots uv run pytest tests/browser/test_offline_and_cart.py` also writes
-board-offline.png and cart-two-phones.png there."""
+board-offline.png, board-offline-reloaded.png and cart-two-phones.png there."""
 
 import base64
 import os
+import re
 from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from core.models import StaffAction
@@ -50,6 +52,8 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     second_ticket = board.locator(f'.ticket[data-order-id="{second["id"]}"]')
     expect(first_ticket).to_have_attribute("data-kitchen-status", "queued")
     expect(second_ticket).to_have_attribute("data-kitchen-status", "queued")
+    # its page and files are kept for a reload without the network (the board's service worker)
+    expect(board.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=EVENT_TIMEOUT_MS)
 
     context.set_offline(True)
     sync = board.locator("#sync")
@@ -92,11 +96,24 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
         timeout=10,
     ).raise_for_status()
 
-    # the board is closed while offline (a reload cannot load a page offline), then opened again online
-    board.close()
-    context.set_offline(False)
+    # the board is reloaded while still offline: it opens as it was, the taps still waiting on their tickets
+    board.reload()
+    again = board
+    first_ticket = again.locator(f'.ticket[data-order-id="{first["id"]}"]')
+    second_ticket = again.locator(f'.ticket[data-order-id="{second["id"]}"]')
+    expect(second_ticket).to_have_attribute("data-kitchen-status", "cooking")
+    expect(second_ticket).to_have_attribute("data-pending", "true")
+    expect(first_ticket).to_have_count(0)
+    expect(again.locator(f'.served-item[data-order-id="{first["id"]}"]')).to_be_visible()
+    expect(again.locator("#sync")).to_have_attribute("data-state", "offline")
+    expect(again.locator("#sync-text")).to_contain_text("연결 끊김 · 보낼 탭 3개")
+    expect(again.locator("#sync-text")).to_contain_text("기준 화면")
+    if SCREENSHOTS:
+        again.screenshot(path=str(Path(SCREENSHOTS) / "board-offline-reloaded.png"))
+    assert queued_taps(again) == taps
+
+    # then back online
     sent = []
-    again = pages.new_page(context)
     again.on(
         "request",
         lambda r: (
@@ -105,7 +122,7 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
             else None
         ),
     )
-    again.goto(f"{server.url}/kitchen/")
+    context.set_offline(False)
     wait_live(again)
 
     note = again.locator(".sync-note")
@@ -145,6 +162,18 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     # the note goes when someone reads it
     note.get_by_role("button", name="확인").click()
     expect(note).to_have_count(0)
+
+
+def test_after_a_logout_the_board_is_not_kept_for_an_offline_visitor(pages, server, staff, table, menu):
+    board = pages.staff_page(staff, "/kitchen/")
+    expect(board.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=EVENT_TIMEOUT_MS)
+    board.get_by_role("button", name="로그아웃").click()
+    expect(board).to_have_url(re.compile(r"/accounts/login/"))
+    board.goto(f"{server.url}/kitchen/")  # sent to the login: the kept copy of the board goes
+    expect(board).to_have_url(re.compile(r"/accounts/login/\?next=/kitchen/"))
+    board.context.set_offline(True)
+    with pytest.raises(PlaywrightError, match="ERR_"):
+        board.goto(f"{server.url}/kitchen/")
 
 
 def start_and_lose_the_answer(pages, server, staff, order):

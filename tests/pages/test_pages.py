@@ -58,6 +58,16 @@ def test_kitchen_page_gets_the_age_thresholds(staff_client, settings):
     assert 'data-warn-minutes="7"' in html and 'data-late-minutes="15"' in html
 
 
+def test_the_boards_worker_is_javascript_under_kitchen_for_anyone_and_revalidated(client, settings):
+    # Under /kitchen/ so its scope is the board's pages; no login, since a browser refuses a worker that
+    # redirects; revalidated, so a new release reaches the boards at their next load.
+    response = client.get("/kitchen/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    assert f'const STATIC_PREFIX = "{settings.STATIC_URL}";' in response.content.decode()
+
+
 def test_staff_tables_page_has_one_qr_code_per_table_with_its_absolute_link(staff_client):
     tables = [TableFactory(name="A1"), TableFactory(name="A2")]
     html = staff_client.get("/staff/tables/").content.decode()
