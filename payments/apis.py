@@ -53,13 +53,10 @@ class PreOrderCreateApi(APIView):
         body = {
             "order_id": order.pk,
             "order_number": order.order_number,
-            "redirect_url": services.toss_link(order.total_amount),
             "message": PRE_ORDER_MESSAGE,
             "total_amount": order.total_amount,
             "expires_at": order.expires_at,
-            # The account in words too: a guest without the Toss app transfers by hand.
-            "bank_name": settings.BANK_NAME,
-            "bank_account_no": settings.BANK_ACCOUNT_NO,
+            **services.pay_details(order.total_amount),
         }
         return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -73,7 +70,9 @@ class PaymentStatusApi(APIView):
         responses={200: PaymentStatusSerializer, **error_responses(404)},
     )
     def get(self, request, order_id):
-        return Response(PaymentStatusSerializer(selectors.order_get(order_id=order_id)).data)
+        order = selectors.order_get(order_id=order_id)
+        # How to pay too: another phone of the table, which did not place the pre-order, can pay it.
+        return Response(PaymentStatusSerializer({"order": order, **services.pay_details(order.total_amount)}).data)
 
 
 class InvalidWebhookKey(DomainError):

@@ -23,16 +23,19 @@ class PreOrderOutSerializer(serializers.Serializer):
 
 
 class PaymentStatusSerializer(serializers.Serializer):
-    order_id = serializers.UUIDField(source="id")
-    order_status = serializers.CharField(source="status")
+    order_id = serializers.UUIDField(source="order.id")
+    order_status = serializers.CharField(source="order.status")
     payment_completed = serializers.SerializerMethodField()
-    payer_name = serializers.CharField()
-    total_amount = serializers.IntegerField()
-    paid_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField(allow_null=True)
+    payer_name = serializers.CharField(source="order.payer_name")
+    total_amount = serializers.IntegerField(source="order.total_amount")
+    paid_at = serializers.DateTimeField(source="order.paid_at", allow_null=True)
+    expires_at = serializers.DateTimeField(source="order.expires_at", allow_null=True)
+    redirect_url = serializers.CharField(help_text="the Toss transfer link for `total_amount`")
+    bank_name = serializers.CharField()
+    bank_account_no = serializers.CharField()
 
-    def get_payment_completed(self, order) -> bool:
-        return order.status == "completed"
+    def get_payment_completed(self, status) -> bool:
+        return status["order"].status == "completed"
 
 
 class RefundInSerializer(serializers.Serializer):

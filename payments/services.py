@@ -39,6 +39,15 @@ def toss_link(amount: int) -> str:
     )
 
 
+def pay_details(amount: int) -> dict:
+    """How to pay `amount`: the Toss link, and the account in words for a guest without the Toss app."""
+    return {
+        "redirect_url": toss_link(amount),
+        "bank_name": settings.BANK_NAME,
+        "bank_account_no": settings.BANK_ACCOUNT_NO,
+    }
+
+
 def _match_key(payer_name: str, amount: int) -> str:
     return f"{payer_name}:{amount}"
 

@@ -521,13 +521,18 @@ function renderSheet() {
 
 const payStatusAsked = new Set();
 
-/** The tab leaves cancelled orders out: ask the API what became of an order the tab no longer lists. */
+/** Ask the API what became of an order and how to pay it: the tab leaves cancelled orders out, and a
+ * pre-order placed from another phone of the table has no pay link on this one. */
 async function askPayStatus(id) {
   if (payStatusAsked.has(id)) return;
   payStatusAsked.add(id);
   try {
     const result = await api(`/api/orders/${id}/payment-status/`);
     state.payStatus[id] = result.order_status;
+    if (!payLinks[id]?.redirect_url) {
+      const { redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at } = result;
+      payLinks[id] = { ...payLinks[id], redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at };
+    }
     if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   } catch {
     payStatusAsked.delete(id);
@@ -538,7 +543,7 @@ function payingView() {
   const id = state.payingOrderId;
   const link = payLinks[id] || {};
   const order = state.orders.get(id);
-  if (!order && state.snapshotSeen) askPayStatus(id);
+  if ((!order && state.snapshotSeen) || !link.redirect_url) askPayStatus(id);
   const status = order?.status || state.payStatus[id] || "pre_order";
   const amount = order?.total_amount ?? link.total_amount;
   const payer = order?.payer_name || link.payer_name;
@@ -602,7 +607,7 @@ function payingView() {
     ),
     link.redirect_url
       ? h("a", { class: "btn btn-toss btn-block btn-lg", href: link.redirect_url, id: "toss-link" }, `토스로 ${won(amount)} 송금하기`)
-      : h("p", { class: "muted" }, "송금 링크는 주문한 휴대폰에서 볼 수 있어요."),
+      : h("p", { class: "muted" }, "송금 안내를 불러오는 중…"),
     h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
   );
 }

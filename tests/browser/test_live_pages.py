@@ -198,6 +198,22 @@ def test_pre_order_confirmed_by_staff_turns_paid_on_the_table_tab(pages, staff, 
     expect(row).to_have_count(0)
 
 
+def test_another_phone_of_the_table_can_pay_a_pre_order_it_did_not_place(pages, table, menu):
+    tab = pages.table_tab(table)
+    friend = pages.table_tab(table)  # another phone: its own browser storage
+    start_pre_order(tab, "홍길동", "해물파전")
+    expect(tab.locator("#toss-link")).to_be_visible()
+
+    banner = friend.locator("#pay-banner")
+    expect(banner).to_contain_text("입금 확인 중", timeout=EVENT_TIMEOUT_MS)
+    banner.get_by_role("button", name="결제하기").click()
+    status = friend.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    expect(status).to_contain_text("홍길동")
+    expect(friend.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
+    expect(friend.locator("#bank-account")).to_have_text(re.compile(r"100-200-300$"))
+
+
 def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, server, table, menu):
     tab = pages.table_tab(table)
     start_pre_order(tab, "김영수", "김치전")

@@ -269,7 +269,8 @@ def test_a_sold_out_food_is_409(api, table):
 # --- payment status -----------------------------------------------------------------------------------
 
 
-def test_payment_status_of_a_pending_then_paid_pre_order(api, staff_api, table, pasta):
+def test_payment_status_of_a_pending_then_paid_pre_order(api, staff_api, table, pasta, settings):
+    settings.BANK_NAME, settings.BANK_ACCOUNT_NO = "케이뱅크", "100-200-300"
     created = pre_order(api, table, (pasta, 1), payer_name="이영희").json()
     url = f"/api/orders/{created['order_id']}/payment-status/"
 
@@ -284,6 +285,10 @@ def test_payment_status_of_a_pending_then_paid_pre_order(api, staff_api, table, 
         "total_amount": 12000,
         "paid_at": None,
         "expires_at": created["expires_at"],
+        # how to pay, as the pre-order's own answer said: another phone of the table can pay it
+        "redirect_url": created["redirect_url"],
+        "bank_name": "케이뱅크",
+        "bank_account_no": "100-200-300",
     }
 
     staff_api.post(f"/api/orders/{created['order_id']}/confirm-payment/")
