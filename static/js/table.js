@@ -565,6 +565,7 @@ function payingView() {
       h("div", { class: "pay-icon", "aria-hidden": "true" }, "!"),
       h("h3", {}, "주문이 취소되었어요"),
       h("p", {}, "입금 시간이 지나 주문이 취소되었습니다. 이미 송금하셨다면 직원에게 말씀해 주세요."),
+      order ? putBackButton(order, "btn btn-primary btn-block btn-lg") : null,
       h("button", { type: "button", class: "btn btn-secondary btn-block", onclick: () => closeSheet() }, "닫기"),
     );
   }
@@ -610,6 +611,15 @@ function payingView() {
       : h("p", { class: "muted" }, "송금 안내를 불러오는 중…"),
     h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
   );
+}
+
+/** A cancelled pre-order's lines back in the shared cart: its money never came, but the guests still want it. */
+function putBackButton(order, className) {
+  const putBack = () => {
+    for (const item of order.items) changeCart(item.food.id, item.quantity); // sold-out and stock rules as for a tap
+    openSheet("cart");
+  };
+  return h("button", { type: "button", class: className, onclick: putBack }, "같은 메뉴 다시 담기");
 }
 
 async function copyAccount(text) {
@@ -690,7 +700,9 @@ function orderCard(order) {
             { type: "button", class: "btn btn-toss btn-sm", onclick: () => openPaying(order.id) },
             "결제 화면 열기",
           )
-        : h("span", { class: "muted small" }, order.payer_name ? `입금자 ${order.payer_name}` : cancelled ? "입금 시간 초과" : "바로 주문"),
+        : cancelled
+          ? putBackButton(order, "btn btn-secondary btn-sm")
+          : h("span", { class: "muted small" }, order.payer_name ? `입금자 ${order.payer_name}` : "바로 주문"),
       h("strong", {}, won(order.total_amount - order.refunded_amount)),
     ),
   );

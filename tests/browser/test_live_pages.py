@@ -5,12 +5,16 @@ socket -> another page. Nothing is reloaded; waits are Playwright expectations w
 """
 
 import re
+import time
 
 import pytest
+import requests
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from ordering.models import KitchenStatus, Order
 from tests.browser.support import (
+    Pages,
     deliver_deposit,
     has_class,
     mark_document,
@@ -212,6 +216,38 @@ def test_another_phone_of_the_table_can_pay_a_pre_order_it_did_not_place(pages, 
     expect(status).to_contain_text("홍길동")
     expect(friend.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
     expect(friend.locator("#bank-account")).to_have_text(re.compile(r"100-200-300$"))
+
+
+@pytest.fixture
+def expiring(browser, server_env):
+    """A served process that runs its periodic jobs (pre-order expiry among them), and pages on it."""
+    with Daphne(env={**server_env, "BACKGROUND_JOBS": "1", "BACKGROUND_JOBS_INTERVAL": "0.2"}) as server:
+        opened = Pages(browser, server)
+        yield opened
+        opened.close()
+
+
+def test_a_pre_order_that_expired_unpaid_goes_back_into_the_cart_with_one_tap(expiring, table, menu):
+    pages, server = expiring, expiring.server
+    tab = pages.table_tab(table)
+    start_pre_order(tab, "홍길동", "해물파전")
+    status = tab.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    expect(tab.locator("#cart-bar")).to_be_hidden()  # the pre-order emptied the cart
+
+    # its time runs out unpaid: the server's expiry job cancels it and the sheet says so
+    Order.objects.filter(table=table, status="pre_order").update(expires_at=timezone.now())
+    expect(status).to_have_attribute("data-status", "cancelled", timeout=EVENT_TIMEOUT_MS)
+    status.get_by_role("button", name="같은 메뉴 다시 담기").click()
+
+    expect(tab.locator("#cart-sheet-title")).to_have_text("장바구니")
+    expect(tab.locator("#cart-sheet .cart-lines")).to_contain_text("해물파전")
+    cart_url = f"{server.url}/api/tables/{table.pk}/cart/"
+    # the table's shared cart on the server holds it again, once the phone's write went out
+    deadline = time.monotonic() + EVENT_TIMEOUT_MS / 1000
+    while requests.get(cart_url, timeout=10).json()["items"] != [{"food_id": menu["seafood"].pk, "quantity": 1}]:
+        assert time.monotonic() < deadline, requests.get(cart_url, timeout=10).json()
+        time.sleep(0.1)
 
 
 def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, server, table, menu):
