@@ -4,7 +4,7 @@
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again. A reload while offline still opens the
 // board (its service worker, /kitchen/sw.js) with the tickets it last knew, kept in localStorage.
-import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, toast, toLogin, uuid } from "./common.js";
+import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, particle, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
 const board = $("#board");
@@ -482,12 +482,6 @@ function onMessage(msg) {
 }
 
 // --- taps: shown at once, kept, sent in order ---------------------------------------------------------
-
-/** Korean topic / object particles after a word: 은/는, 을/를 by its last syllable's final consonant. */
-function particle(word, withFinal, withoutFinal) {
-  const code = word.charCodeAt(word.length - 1) - 0xac00;
-  return code >= 0 && code < 11172 && code % 28 !== 0 ? withFinal : withoutFinal;
-}
 
 function tapName(entry) {
   return `'${ACTION_LABEL[entry.action] || entry.action}'`;

@@ -31,6 +31,13 @@ export class ApiError extends Error {
 }
 
 /** A random UUID (v4). crypto.randomUUID needs a secure context; a pub's LAN over plain http is not one. */
+/** The Korean particle after `word`: `withFinal` (은, 을, 과, 이) after a final consonant, else `withoutFinal`
+ * (는, 를, 와, 가). A word that does not end in Hangul (a name in Latin letters) takes `withoutFinal`. */
+export function particle(word, withFinal, withoutFinal) {
+  const code = String(word).charCodeAt(String(word).length - 1) - 0xac00;
+  return code >= 0 && code < 11172 && code % 28 !== 0 ? withFinal : withoutFinal;
+}
+
 export function uuid() {
   if (window.crypto?.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -12,6 +12,7 @@ import {
   KITCHEN_LABEL,
   liveIndicator,
   openModal,
+  particle,
   toast,
   won,
 } from "./common.js";
@@ -267,7 +268,8 @@ function changeCart(foodId, delta) {
   if (delta > 0) {
     if (!food) return;
     if (food.sold_out || (food.stock !== null && current + delta > food.stock)) {
-      toast(food.sold_out ? `${food.name}은(는) 품절이에요.` : `${food.name}은(는) ${food.stock}개 남았어요.`, "warn");
+      const topic = `${food.name}${particle(food.name, "은", "는")}`;
+      toast(food.sold_out ? `${topic} 품절이에요.` : `${topic} ${food.stock}개 남았어요.`, "warn");
       return;
     }
     if (current + delta > 99) return;
@@ -579,7 +581,7 @@ function payingView() {
       {},
       "토스로 송금해 주세요. 보내는 사람 이름이 ",
       h("strong", {}, payer || "입금자명"),
-      "(와)과 같으면 자동으로 확인돼요.",
+      `${particle(payer || "입금자명", "과", "와")} 같으면 자동으로 확인돼요.`,
     ),
     h(
       "dl",

@@ -184,6 +184,7 @@ def test_pre_order_confirmed_by_staff_turns_paid_on_the_table_tab(pages, staff, 
     status = tab.locator("#cart-sheet .pay-status")
     expect(status).to_have_attribute("data-status", "pending")
     expect(status).to_contain_text("입금 확인 중")
+    expect(status).to_contain_text("보내는 사람 이름이 홍길동과 같으면")  # 과 after a final consonant, not "(와)과"
     expect(tab.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
     # The account in words beside the link (tests.servers gives every served process one).
     expect(tab.locator("#bank-account")).to_have_text(re.compile(r"100-200-300$"))
