@@ -4,7 +4,7 @@ Serves the app in daphne on a throw-away SQLite database (migrated, seeded, a st
 orders of different ages, a sold-out item, an unmatched deposit, staff calls, TABLE_OPENING=required with
 two tables left closed), then opens every page in Debian's chromium through Playwright: the table tab on
 a phone (and a closed table's wait screen), the kitchen boards (expo, kitchen, bar) on a wall screen, the
-staff pages on a laptop. Never downloads a browser.
+staff pages on a laptop and on a phone. Never downloads a browser.
 """
 
 import os
@@ -266,6 +266,16 @@ def take(base: str, client: Client) -> None:
             # the first printed page: one table's card, its name and QR large
             shoot(staff, "staff-tables-print", full_page=True, clip={"x": 0, "y": 0, "width": 1440, "height": 760})
             staff.emulate_media(media="screen")
+
+            # staff walking the floor with a phone
+            walking = phone.new_page()
+            login(walking, base)
+            walking.goto(f"{base}/staff/menu/")
+            wait_live(walking)
+            shoot(walking, "staff-menu-phone")
+            walking.goto(f"{base}/staff/tables/")
+            wait_live(walking)
+            shoot(walking, "staff-tables-phone")
         finally:
             browser.close()
 

@@ -65,7 +65,7 @@ function foodRow(food) {
     ),
     h(
       "td",
-      {},
+      { dataset: { label: "가격" } },
       h(
         "label",
         { class: "num-field" },
@@ -85,7 +85,7 @@ function foodRow(food) {
     ),
     h(
       "td",
-      {},
+      { dataset: { label: "남은 수량" } },
       h(
         "label",
         { class: "num-field" },
@@ -106,7 +106,7 @@ function foodRow(food) {
     ),
     h(
       "td",
-      {},
+      { dataset: { label: "판매 상태" } },
       h(
         "label",
         { class: "switch" },
@@ -125,7 +125,7 @@ function foodRow(food) {
     ),
     h(
       "td",
-      {},
+      { dataset: { label: "준비하는 곳" } },
       h(
         "select",
         {
