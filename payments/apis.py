@@ -56,7 +56,7 @@ class PreOrderCreateApi(APIView):
             "message": PRE_ORDER_MESSAGE,
             "total_amount": order.total_amount,
             "expires_at": order.expires_at,
-            **services.pay_details(order.total_amount),
+            **services.pay_details(order),
         }
         return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -72,7 +72,7 @@ class PaymentStatusApi(APIView):
     def get(self, request, order_id):
         order = selectors.order_get(order_id=order_id)
         # How to pay too: another phone of the table, which did not place the pre-order, can pay it.
-        return Response(PaymentStatusSerializer({"order": order, **services.pay_details(order.total_amount)}).data)
+        return Response(PaymentStatusSerializer({"order": order, **services.pay_details(order)}).data)
 
 
 class InvalidWebhookKey(DomainError):

@@ -30,9 +30,11 @@ class PaymentStatusSerializer(serializers.Serializer):
     total_amount = serializers.IntegerField(source="order.total_amount")
     paid_at = serializers.DateTimeField(source="order.paid_at", allow_null=True)
     expires_at = serializers.DateTimeField(source="order.expires_at", allow_null=True)
-    redirect_url = serializers.CharField(help_text="the Toss transfer link for `total_amount`")
-    bank_name = serializers.CharField()
-    bank_account_no = serializers.CharField()
+    redirect_url = serializers.CharField(
+        allow_null=True, help_text="the Toss transfer link while it waits for its money"
+    )
+    bank_name = serializers.CharField(allow_null=True)
+    bank_account_no = serializers.CharField(allow_null=True)
 
     def get_payment_completed(self, status) -> bool:
         return status["order"].status == "completed"

@@ -39,10 +39,13 @@ def toss_link(amount: int) -> str:
     )
 
 
-def pay_details(amount: int) -> dict:
-    """How to pay `amount`: the Toss link, and the account in words for a guest without the Toss app."""
+def pay_details(order: Order) -> dict:
+    """How to pay a pre-order while it waits for its money: the Toss link, and the account in words for a guest
+    without the Toss app. Nothing for any other order: a transfer for it would only end as a refund."""
+    if order.status != OrderStatus.PRE_ORDER:
+        return {"redirect_url": None, "bank_name": None, "bank_account_no": None}
     return {
-        "redirect_url": toss_link(amount),
+        "redirect_url": toss_link(order.total_amount),
         "bank_name": settings.BANK_NAME,
         "bank_account_no": settings.BANK_ACCOUNT_NO,
     }

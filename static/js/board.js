@@ -4,7 +4,7 @@
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again. A reload while offline still opens the
 // board (its service worker, /kitchen/sw.js) with the tickets it last knew, kept in localStorage.
-import { $, api, clock, connectLive, duration, h, KITCHEN_LABEL, liveIndicator, particle, toast, toLogin, uuid } from "./common.js";
+import { $, api, clock, connectLive, duration, h, KEPT_PREFIX, KITCHEN_LABEL, liveIndicator, particle, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
 const board = $("#board");
@@ -20,8 +20,9 @@ const SERVED_KEEP = 6;
 const SERVED_KEY = `board:served:${STATION || "all"}`; // each station recalls its own
 const SOUND_KEY = "board:sound";
 const QUEUE_KEY = `board:queue:${STATION || "all"}`;
-const KEPT_KEY = `board:kept:${STATION || "all"}`; // the server's open tickets and calls as last known
+const KEPT_KEY = `${KEPT_PREFIX}v1:${STATION || "all"}`; // the server's open tickets and calls as last known
 const KEEP_EVERY_MS = 500;
+const KEPT_MAX_AGE_MS = 12 * 3_600_000; // a copy from an earlier night is not what the kitchen has now
 const ACTION_LABEL = { cooking: START_LABEL, served: "서빙완료", recall: "되돌리기" };
 // The next button of a ticket appears where the finger still is: a double tap must not start and serve.
 const TAP_GUARD_MS = 600;
@@ -64,34 +65,62 @@ function saveServed() {
 }
 
 /** What the board last knew of the server, for a reload that finds no connection. */
+function writeKept() {
+  const orders = [...state.known.values()].filter(
+    (order) => !state.notOpen.has(order.id) && (isOpenTicket(order) || pendingOf(order.id).length),
+  );
+  try {
+    localStorage.setItem(KEPT_KEY, JSON.stringify({ at: new Date().toISOString(), orders, calls: [...calls.calls.values()] }));
+  } catch {
+    // storage full or blocked: an offline reload then shows only the waiting taps
+  }
+}
+
 let keepTimer = null;
+let keeping = true; // until a logout, which forgets what was kept (common.js)
 function keep() {
-  if (keepTimer) return;
+  if (keepTimer || !keeping) return;
   keepTimer = setTimeout(() => {
     keepTimer = null;
-    const orders = [...state.known.values()].filter(
-      (order) => !state.notOpen.has(order.id) && (isOpenTicket(order) || pendingOf(order.id).length),
-    );
-    try {
-      localStorage.setItem(KEPT_KEY, JSON.stringify({ at: new Date(now()).toISOString(), orders, calls: [...calls.calls.values()] }));
-    } catch {
-      // storage full or blocked: an offline reload then shows only the waiting taps
-    }
+    writeKept();
   }, KEEP_EVERY_MS);
 }
 
+function keepNow() {
+  if (!keepTimer || !keeping) return;
+  clearTimeout(keepTimer);
+  keepTimer = null;
+  writeKept();
+}
+
+function forgetKept() {
+  localStorage.removeItem(KEPT_KEY);
+}
+
+/** Show what was kept until the first snapshot. A copy that cannot be shown (a release changed the shape of
+ * an order) or that is from an earlier night is forgotten: the board then waits for its snapshot as before. */
 function restoreKept() {
-  let kept;
+  let kept = null;
   try {
     kept = JSON.parse(localStorage.getItem(KEPT_KEY));
   } catch {
+    // unreadable: forgotten below
+  }
+  if (!kept || !Array.isArray(kept.orders) || !(Date.now() - Date.parse(kept.at) < KEPT_MAX_AGE_MS)) {
+    forgetKept();
     return;
   }
-  if (!kept || !Array.isArray(kept.orders)) return;
-  calls.snapshot(Array.isArray(kept.calls) ? kept.calls : []);
-  applySnapshot(kept.orders); // counted as a snapshot: tickets that arrive while away are announced as new
-  state.keptAt = kept.at;
-  renderTickets();
+  try {
+    applySnapshot(kept.orders); // counted as a snapshot: tickets that arrive while away are announced as new
+    state.keptAt = kept.at;
+    renderTickets();
+    calls.snapshot(Array.isArray(kept.calls) ? kept.calls : []);
+  } catch (error) {
+    console.warn("board: the kept tickets could not be shown", error);
+    forgetKept();
+    Object.assign(state, { tickets: new Map(), known: new Map(), notOpen: new Set(), snapshots: 0, keptAt: null });
+    renderTickets();
+  }
 }
 
 function now() {
@@ -454,6 +483,7 @@ function onMessage(msg) {
       applySnapshot(msg.orders);
       state.keptAt = null;
       state.sendFailed = false;
+      renderSync();
       setTimeout(sendQueue); // after this render: taps kept while away go out now, checked against it
       break;
     case "order.created":
@@ -464,7 +494,11 @@ function onMessage(msg) {
       learn(msg.order);
       break;
     case "table.reset":
-      for (const order of [...state.tickets.values()]) if (order.table === msg.table_id) state.tickets.delete(order.id);
+      for (const order of [...state.tickets.values()]) {
+        if (order.table !== msg.table_id) continue;
+        state.tickets.delete(order.id);
+        state.notOpen.add(order.id); // archived: neither shown nor kept
+      }
       state.served = state.served.filter((s) => s.order.table !== msg.table_id);
       saveServed();
       break;
@@ -521,7 +555,7 @@ function renderSync() {
   const box = $("#sync");
   const count = state.queue.length;
   const offline = !navigator.onLine || state.sendFailed || state.connection === "waiting" || state.connection === "denied";
-  box.hidden = !offline && !count;
+  box.hidden = !offline && !count && !state.keptAt;
   box.dataset.state = offline ? "offline" : "sending";
   box.dataset.count = count;
   const what = offline ? "연결 끊김" : state.live ? "보내는 중" : "연결 중";
@@ -701,6 +735,11 @@ function start() {
     tap(button.dataset.id, button.dataset.action);
   });
   window.addEventListener("offline", renderSync);
+  window.addEventListener("pagehide", keepNow);
+  document.querySelector(".logout-form")?.addEventListener("submit", () => {
+    keeping = false;
+    clearTimeout(keepTimer);
+  });
   window.addEventListener("online", () => {
     state.sendFailed = false;
     retryAttempt = 0;

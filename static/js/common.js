@@ -30,7 +30,6 @@ export class ApiError extends Error {
   }
 }
 
-/** A random UUID (v4). crypto.randomUUID needs a secure context; a pub's LAN over plain http is not one. */
 /** The Korean particle after `word`: `withFinal` (은, 을, 과, 이) after a final consonant, else `withoutFinal`
  * (는, 를, 와, 가). A word that does not end in Hangul (a name in Latin letters) takes `withoutFinal`. */
 export function particle(word, withFinal, withoutFinal) {
@@ -38,6 +37,29 @@ export function particle(word, withFinal, withoutFinal) {
   return code >= 0 && code < 11172 && code % 28 !== 0 ? withFinal : withoutFinal;
 }
 
+/** localStorage keys of the kitchen board's last known tickets (board.js), one per station. */
+export const KEPT_PREFIX = "board:kept:";
+
+/** A logout forgets what this browser kept of the staff screens (the board's offline copy of its page and its
+ * last tickets), so that nobody opens them offline after it. The logout form is on every staff page. */
+function forgetOnLogout() {
+  const form = document.querySelector(".logout-form");
+  if (!form) return;
+  form.addEventListener(
+    "submit",
+    (event) => {
+      event.preventDefault();
+      for (const key of Object.keys(localStorage)) if (key.startsWith(KEPT_PREFIX)) localStorage.removeItem(key);
+      const cleared = window.caches ? caches.keys().then((names) => Promise.all(names.map((name) => caches.delete(name)))) : Promise.resolve();
+      cleared.catch(() => {}).finally(() => form.submit());
+    },
+    { once: true },
+  );
+}
+
+forgetOnLogout();
+
+/** A random UUID (v4). crypto.randomUUID needs a secure context; a pub's LAN over plain http is not one. */
 export function uuid() {
   if (window.crypto?.randomUUID) return crypto.randomUUID();
   const bytes = crypto.getRandomValues(new Uint8Array(16));

@@ -35,6 +35,8 @@ const state = {
   sheet: "cart", // cart | payer | paying
   payingOrderId: null,
   payStatus: {}, // order id -> status, for orders the tab no longer lists
+  payAskFailed: new Set(), // order ids whose payment status could not be read: the sheet offers to try again
+  putBack: new Set(), // cancelled pre-orders already put back into the cart from this phone
   busy: false,
   error: "",
 };
@@ -531,13 +533,16 @@ async function askPayStatus(id) {
   try {
     const result = await api(`/api/orders/${id}/payment-status/`);
     state.payStatus[id] = result.order_status;
-    if (!payLinks[id]?.redirect_url) {
+    state.payAskFailed.delete(id);
+    if (result.redirect_url && !payLinks[id]?.redirect_url) {
       const { redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at } = result;
       payLinks[id] = { ...payLinks[id], redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at };
     }
     if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   } catch {
     payStatusAsked.delete(id);
+    state.payAskFailed.add(id);
+    if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   }
 }
 
@@ -610,18 +615,39 @@ function payingView() {
     ),
     link.redirect_url
       ? h("a", { class: "btn btn-toss btn-block btn-lg", href: link.redirect_url, id: "toss-link" }, `토스로 ${won(amount)} 송금하기`)
-      : h("p", { class: "muted" }, "송금 안내를 불러오는 중…"),
+      : state.payAskFailed.has(id)
+        ? h(
+            "p",
+            { class: "muted" },
+            "송금 안내를 불러오지 못했어요. ",
+            h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => askPayStatus(id) }, "다시 불러오기"),
+          )
+        : h("p", { class: "muted" }, "송금 안내를 불러오는 중…"),
     h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
   );
 }
 
-/** A cancelled pre-order's lines back in the shared cart: its money never came, but the guests still want it. */
+/** A cancelled pre-order's lines back in the shared cart, once: its money never came, but the guests still
+ * want it. Each line as far as the menu allows now (sold out: left out; counted: what is left). */
 function putBackButton(order, className) {
+  const done = state.putBack.has(order.id);
   const putBack = () => {
-    for (const item of order.items) changeCart(item.food.id, item.quantity); // sold-out and stock rules as for a tap
+    if (state.putBack.has(order.id)) return;
+    state.putBack.add(order.id);
+    const missed = [];
+    for (const item of order.items) {
+      const food = state.foods.get(item.food.id);
+      const current = state.cart.get(item.food.id) || 0;
+      const left = food?.stock === null ? Infinity : (food?.stock ?? 0) - current;
+      const room = food && !food.sold_out ? Math.min(item.quantity, 99 - current, left) : 0;
+      if (room > 0) changeCart(item.food.id, room);
+      if (room < item.quantity) missed.push(item.food.name);
+    }
+    if (missed.length) toast(`${missed.join(", ")}${particle(missed.at(-1), "은", "는")} 품절이거나 남은 수량이 모자라 다 담지 못했어요.`, "warn", 7000);
+    renderOrders();
     openSheet("cart");
   };
-  return h("button", { type: "button", class: className, onclick: putBack }, "같은 메뉴 다시 담기");
+  return h("button", { type: "button", class: className, onclick: putBack, disabled: done }, done ? "다시 담았어요" : "같은 메뉴 다시 담기");
 }
 
 async function copyAccount(text) {

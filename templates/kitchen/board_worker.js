@@ -3,6 +3,7 @@
 // keeps that) with the taps still waiting. Network first, always: online, the board is exactly what the server
 // serves, and the copy is only the fallback. The API and the socket never pass through here.
 const CACHE = "kitchen-board-v1";
+const WAIT_FOR_NETWORK_MS = 4000; // Wi-Fi joined but carrying nothing: the copy, rather than a blank wait
 const STATIC_PREFIX = "{% get_static_prefix %}";
 
 self.addEventListener("install", () => self.skipWaiting());
@@ -26,22 +27,27 @@ function keptHere(url, navigation) {
 async function fromNetwork(request, cache) {
   const response = await fetch(request);
   if (response.type === "opaqueredirect" || response.redirected) {
-    await cache.delete(request); // sent to the login: nothing of the board is kept for whoever comes next
+    // Sent to the login: no page of the board (any station) is kept for whoever comes next.
+    for (const key of await cache.keys()) if (keptHere(key.url, true)) await cache.delete(key);
   } else if (response.ok) {
     await cache.put(request, response.clone());
   }
   return response;
 }
 
+/** The network's answer; the copy instead when the network fails, answers with a server error (a proxy's
+ * 502 while the app restarts) or keeps the board waiting. Without a copy, the network's answer whatever it is. */
 async function fromNetworkElseCopy(request) {
   const cache = await caches.open(CACHE);
-  try {
-    return await fromNetwork(request, cache);
-  } catch (error) {
-    const copy = await cache.match(request, { ignoreVary: true });
-    if (copy) return copy;
-    throw error;
-  }
+  const copy = await cache.match(request, { ignoreVary: true });
+  const network = fromNetwork(request, cache);
+  if (!copy) return network;
+  const answered = network.then(
+    (response) => (response.status >= 500 ? copy : response),
+    () => copy,
+  );
+  const late = new Promise((resolve) => setTimeout(() => resolve(copy), WAIT_FOR_NETWORK_MS));
+  return Promise.race([answered, late]);
 }
 
 self.addEventListener("fetch", (event) => {

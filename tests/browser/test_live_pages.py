@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from ordering.models import KitchenStatus, Order
 from tests.browser.support import (
+    STAFF_PASSWORD,
     Pages,
     deliver_deposit,
     has_class,
@@ -228,10 +229,11 @@ def expiring(browser, server_env):
         opened.close()
 
 
-def test_a_pre_order_that_expired_unpaid_goes_back_into_the_cart_with_one_tap(expiring, table, menu):
+def test_a_pre_order_that_expired_unpaid_goes_back_into_the_cart_with_one_tap(expiring, staff, table, menu):
     pages, server = expiring, expiring.server
     tab = pages.table_tab(table)
-    start_pre_order(tab, "홍길동", "해물파전")
+    add_to_cart(tab, "해물파전", times=2)
+    start_pre_order(tab, "홍길동", "김치전")
     status = tab.locator("#cart-sheet .pay-status")
     expect(status).to_have_attribute("data-status", "pending")
     expect(tab.locator("#cart-bar")).to_be_hidden()  # the pre-order emptied the cart
@@ -239,16 +241,38 @@ def test_a_pre_order_that_expired_unpaid_goes_back_into_the_cart_with_one_tap(ex
     # its time runs out unpaid: the server's expiry job cancels it and the sheet says so
     Order.objects.filter(table=table, status="pre_order").update(expires_at=timezone.now())
     expect(status).to_have_attribute("data-status", "cancelled", timeout=EVENT_TIMEOUT_MS)
-    status.get_by_role("button", name="같은 메뉴 다시 담기").click()
+    # meanwhile only one 해물파전 is left
+    token = requests.post(
+        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
+    ).json()["token"]
+    requests.patch(
+        f"{server.url}/api/foods/{menu['seafood'].pk}/",
+        json={"stock": 1},
+        headers={"Authorization": f"Token {token}"},
+        timeout=10,
+    ).raise_for_status()
+    expect(tab.locator(".food", has_text="해물파전")).to_contain_text("1개 남음", timeout=EVENT_TIMEOUT_MS)
 
+    status.get_by_role("button", name="같은 메뉴 다시 담기").click()
     expect(tab.locator("#cart-sheet-title")).to_have_text("장바구니")
-    expect(tab.locator("#cart-sheet .cart-lines")).to_contain_text("해물파전")
+    expect(tab.locator("#cart-sheet .cart-lines")).to_contain_text("김치전")
+    expect(tab.locator("#toasts")).to_contain_text("해물파전은 품절이거나 남은 수량이 모자라 다 담지 못했어요")
+    expected = sorted(
+        [{"food_id": menu["kimchi"].pk, "quantity": 1}, {"food_id": menu["seafood"].pk, "quantity": 1}],
+        key=lambda item: item["food_id"],
+    )
+    # the table's shared cart on the server holds them again, once the phone's write went out
     cart_url = f"{server.url}/api/tables/{table.pk}/cart/"
-    # the table's shared cart on the server holds it again, once the phone's write went out
     deadline = time.monotonic() + EVENT_TIMEOUT_MS / 1000
-    while requests.get(cart_url, timeout=10).json()["items"] != [{"food_id": menu["seafood"].pk, "quantity": 1}]:
+    while sorted(requests.get(cart_url, timeout=10).json()["items"], key=lambda item: item["food_id"]) != expected:
         assert time.monotonic() < deadline, requests.get(cart_url, timeout=10).json()
         time.sleep(0.1)
+
+    # once only: the order card's button says it is done
+    tab.locator("#cart-sheet [data-close]").click()
+    tab.get_by_role("tab", name="주문 현황").click()
+    again = tab.locator(".order-card[data-status=cancelled]").get_by_role("button", name="다시 담았어요")
+    expect(again).to_be_disabled()
 
 
 def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, server, table, menu):

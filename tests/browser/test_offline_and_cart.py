@@ -164,16 +164,77 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     expect(note).to_have_count(0)
 
 
+def kept_keys(page) -> list:
+    return page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('board:kept:'))")
+
+
 def test_after_a_logout_the_board_is_not_kept_for_an_offline_visitor(pages, server, staff, table, menu):
+    order = place(server, table, (menu["kimchi"], 1))
     board = pages.staff_page(staff, "/kitchen/")
     expect(board.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=EVENT_TIMEOUT_MS)
+    board.goto(f"{server.url}/kitchen/?station=kitchen")  # a station's page is kept too
+    wait_live(board)
+    expect(board.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_be_visible()
+    board.wait_for_function("Object.keys(localStorage).some((key) => key.startsWith('board:kept:'))")
+
     board.get_by_role("button", name="로그아웃").click()
     expect(board).to_have_url(re.compile(r"/accounts/login/"))
-    board.goto(f"{server.url}/kitchen/")  # sent to the login: the kept copy of the board goes
-    expect(board).to_have_url(re.compile(r"/accounts/login/\?next=/kitchen/"))
+    assert kept_keys(board) == []  # the last tickets are gone with the login
+
+    board.context.set_offline(True)  # at once: nobody opened the board again online first
+    for path in ("/kitchen/", "/kitchen/?station=kitchen"):
+        with pytest.raises(PlaywrightError, match="ERR_"):
+            board.goto(f"{server.url}{path}")
+
+
+def test_a_reset_tables_tickets_do_not_come_back_on_an_offline_reload(pages, server, staff, table, other_table, menu):
+    reset = place(server, table, (menu["kimchi"], 1))
+    stays = place(server, other_table, (menu["kimchi"], 2))
+    board = pages.staff_page(staff, "/kitchen/")
+    expect(board.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=EVENT_TIMEOUT_MS)
+    expect(board.locator(f'.ticket[data-order-id="{reset["id"]}"]')).to_be_visible()
+    requests.delete(
+        f"{server.url}/api/tables/{table.pk}/orders/reset/?force=true", headers=staff_token(server, staff), timeout=10
+    ).raise_for_status()
+    expect(board.locator(f'.ticket[data-order-id="{reset["id"]}"]')).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    board.wait_for_timeout(1_000)  # the board keeps what it knows at most every half second
+
     board.context.set_offline(True)
-    with pytest.raises(PlaywrightError, match="ERR_"):
-        board.goto(f"{server.url}/kitchen/")
+    board.reload()
+    expect(board.locator(f'.ticket[data-order-id="{stays["id"]}"]')).to_be_visible()
+    expect(board.locator(f'.ticket[data-order-id="{reset["id"]}"]')).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        pytest.param("{orders: [{id: 'x', status: 'completed', items: [{station: 'kitchen'}]}]}", id="an-older-shape"),
+        pytest.param("{at: new Date(Date.now() - 13 * 3600e3).toISOString(), orders: KEPT.orders}", id="last-night"),
+        pytest.param("'{not json'", id="unreadable"),
+    ],
+)
+def test_a_kept_copy_that_cannot_be_used_is_forgotten_and_the_board_still_goes_live(
+    pages, server, staff, table, menu, kept
+):
+    order = place(server, table, (menu["kimchi"], 1))
+    board = pages.staff_page(staff, "/kitchen/")
+    expect(board.locator("body")).to_have_attribute("data-offline-ready", "true", timeout=EVENT_TIMEOUT_MS)
+    board.wait_for_function("localStorage.getItem('board:kept:v1:all') !== null")
+    board.evaluate(
+        f"""() => {{
+            const KEPT = JSON.parse(localStorage.getItem('board:kept:v1:all'));
+            const copy = {kept};
+            localStorage.setItem('board:kept:v1:all', typeof copy === 'string' ? copy : JSON.stringify(copy));
+        }}"""
+    )
+    board.context.set_offline(True)
+    board.reload()
+    expect(board.locator("#sync")).to_have_attribute("data-state", "offline")
+    expect(board.locator(".ticket")).to_have_count(0)  # nothing shown from it
+
+    board.context.set_offline(False)
+    wait_live(board)
+    expect(board.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_be_visible()
 
 
 def start_and_lose_the_answer(pages, server, staff, order):

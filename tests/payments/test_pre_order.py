@@ -295,6 +295,7 @@ def test_payment_status_of_a_pending_then_paid_pre_order(api, staff_api, table, 
     paid = api.get(url).json()
 
     assert paid["order_status"] == "completed" and paid["payment_completed"] is True
+    assert (paid["redirect_url"], paid["bank_name"], paid["bank_account_no"]) == (None, None, None)  # nothing to pay
     assert parse_datetime(paid["paid_at"]) == Order.objects.get(pk=created["order_id"]).paid_at
 
 
