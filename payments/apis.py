@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentWrites
+from core.negotiation import FirstRenderer
 from ordering import selectors
 from ordering.errors import DomainError
 from ordering.schema import EVENT_ID, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
@@ -223,6 +224,8 @@ class NightReportApi(APIView):
 
 
 class NightReportCsvApi(APIView):
+    content_negotiation_class = FirstRenderer  # the file itself is not rendered; its errors are JSON
+
     @extend_schema(
         operation_id="reports_night_csv",
         parameters=[REPORT_DATE],

@@ -278,6 +278,15 @@ def test_without_a_date_the_report_is_of_the_current_business_day(staff_api, set
 def test_a_malformed_date_or_one_no_database_holds_is_400(staff_api, value):
     assert_error(staff_api.get(f"/api/reports/night/?date={value}"), 400, "invalid_date")
     assert_error(staff_api.get(f"/api/reports/night.csv?date={value}"), 400, "invalid_date")
+    assert_error(staff_api.get(f"/api/reports/night.csv?date={value}", HTTP_ACCEPT="text/csv"), 400, "invalid_date")
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/csv, */*;q=0.1", "application/json", "*/*"])
+def test_the_csv_is_served_whatever_the_client_accepts(staff_api, api, accept):
+    response = staff_api.get("/api/reports/night.csv", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert_error(api.get("/api/reports/night.csv", HTTP_ACCEPT=accept), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize("value", ["1000-01-02", "9999-12-30"])
