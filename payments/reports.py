@@ -202,8 +202,10 @@ def night_report(day: date | None = None) -> dict:
         "gross": totals["gross"],
         "refunds": totals["refunds"],
         "net": totals["gross"] - totals["refunds"],
+        # Waiting for money at some time of the night: one placed just before the day turned still counts
+        # in the new day's report while it waits.
         "pending_pre_orders": Order.objects.filter(
-            status=OrderStatus.PRE_ORDER, order_date__gte=start, order_date__lt=end
+            status=OrderStatus.PRE_ORDER, order_date__lt=end, expires_at__gt=start
         ).count(),
         "ticket_seconds": {
             "avg": round(tenths / served / 10, 1) if served else None,

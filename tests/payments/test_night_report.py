@@ -99,6 +99,22 @@ def test_the_totals_are_the_orders_own(staff_api, night):
     assert report["pending_pre_orders"] == 1
 
 
+def test_a_pre_order_waiting_across_the_turn_of_the_day_is_pending_in_both_nights(staff_api, settings):
+    settings.BUSINESS_DAY_STARTS = "06:00"
+    dish = FoodFactory(price=12000)
+    waiting = payments.pre_order_create(
+        table_id=TableFactory().pk, payer_name="홍길동", total_amount=12000, quantities={dish.pk: 1}
+    )
+    Order.objects.filter(pk=waiting.pk).update(
+        order_date=at("2026-11-29T05:50:00"), expires_at=at("2026-11-29T06:20:00")
+    )
+    pending = {
+        day: staff_api.get(f"/api/reports/night/?date={day}").json()["pending_pre_orders"]
+        for day in ("2026-11-27", NIGHT, "2026-11-29", "2026-11-30")
+    }
+    assert pending == {"2026-11-27": 0, NIGHT: 1, "2026-11-29": 1, "2026-11-30": 0}
+
+
 def test_sales_by_hour_run_past_midnight_and_add_up(staff_api, night):
     report = staff_api.get(f"/api/reports/night/?date={NIGHT}").json()
 
