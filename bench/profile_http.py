@@ -108,11 +108,14 @@ def main(argv=None) -> dict:
     )
     p.add_argument("--db-name", default="bench_pub")
     p.add_argument("--fresh", action="store_true", help="make a fresh bench database first")
-    p.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE for the served process (default 0)")
+    p.add_argument(
+        "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE for the served process (default: the app's own)"
+    )
     args = p.parse_args(argv)
     if args.fresh:
         fresh_database(args.db_name)
-    env = app_env(args.db_name, prefix="bench-profile", CONN_MAX_AGE=str(args.conn_max_age))
+    extra = {} if args.conn_max_age is None else {"CONN_MAX_AGE": str(args.conn_max_age)}
+    env = app_env(args.db_name, prefix="bench-profile", **extra)
     RESULTS.mkdir(parents=True, exist_ok=True)
     folded_path = RESULTS / f"profile-{args.path}-{time.strftime('%Y%m%d-%H%M%S')}.folded"
     results: dict = {"benchmark": "profile_http", "machine": machine_info(), "args": vars(args)}
