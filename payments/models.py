@@ -17,6 +17,9 @@ class ExactCharField(models.CharField):
         return super().db_type(connection)
 
 
+TRACE_ID_MAX_LENGTH = 128
+
+
 class PaymentEvent(models.Model):
     """Every PayAction delivery, as received, with what we made of it."""
 
@@ -34,7 +37,7 @@ class PaymentEvent(models.Model):
         NEEDS_REFUND = "needs_refund", "환불 필요"
         IGNORED = "ignored", "무시"
 
-    trace_id = ExactCharField("추적 ID", max_length=128, unique=True)
+    trace_id = ExactCharField("추적 ID", max_length=TRACE_ID_MAX_LENGTH, unique=True)
     kind = models.CharField("종류", max_length=12, choices=Kind.choices)
     transaction_name = models.CharField("입금자명", max_length=100, blank=True, default="")
     amount = models.BigIntegerField("금액", null=True, blank=True)

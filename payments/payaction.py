@@ -90,8 +90,9 @@ def _loads_without_recursion(text: str):
 
 
 def delivery_read(raw_body: bytes) -> tuple[str, object]:
-    """The body as text and as JSON. Surrogates sent as raw UTF-8 bytes are read like their JSON escapes."""
-    text = raw_body.decode("utf-8", "surrogatepass")
+    """The body as text and as JSON. Surrogates sent as raw UTF-8 bytes are read like their JSON escapes; a
+    byte order mark some senders put first is not part of the JSON."""
+    text = raw_body.decode("utf-8", "surrogatepass").removeprefix("\ufeff")
     try:
         return text, json.loads(text, parse_int=_parse_int)
     except RecursionError:

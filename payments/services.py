@@ -23,7 +23,7 @@ from ordering.selectors import order_get, order_not_found, parse_uuid, table_for
 from ordering.services import cart_ordered, order_create_locked, stock_release, stock_reserve
 from payments import events as payment_events
 from payments import payaction
-from payments.models import PayActionRegistration, PaymentEvent
+from payments.models import TRACE_ID_MAX_LENGTH, PayActionRegistration, PaymentEvent
 from payments.selectors import payment_event_get
 
 logger = logging.getLogger(__name__)
@@ -211,10 +211,21 @@ def _readable(value) -> str:
     return str(value).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def _delivery_key(trace_id: str | None, raw_body: bytes) -> str:
+    """A delivery's idempotency key: its trace id, compared exactly (MariaDB's binary collation still ignores
+    trailing spaces: they are stripped). One longer than the column is kept as its hash, never cut: two ids
+    that differ only past the cut are two deliveries. Without one, the hash of the body."""
+    trace_id = (trace_id or "").strip()
+    if not trace_id:
+        return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    if len(trace_id) > TRACE_ID_MAX_LENGTH:
+        return "trace-sha256:" + hashlib.sha256(trace_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return trace_id
+
+
 def payment_event_handle(*, raw_body: bytes, trace_id: str | None) -> PaymentEvent:
     """Store and process one PayAction delivery. A replay of a trace id changes nothing."""
-    # Stripped again after the cut: MariaDB's utf8mb4_bin ignores trailing spaces when comparing.
-    trace_id = (trace_id or "").strip()[:128].strip() or "sha256:" + hashlib.sha256(raw_body).hexdigest()
+    trace_id = _delivery_key(trace_id, raw_body)
     try:
         text, body = payaction.delivery_read(raw_body)
     except ValueError:

@@ -261,6 +261,28 @@ def test_without_a_trace_id_a_hash_of_the_body_is_the_key(api, table, pasta, pen
     assert {o.status for o in Order.objects.filter(pk__in=[pending.pk, second.pk])} == {"completed"}
 
 
+def test_a_body_that_starts_with_a_byte_order_mark_is_read(api, pending):
+    raw = b"\xef\xbb\xbf" + json.dumps(deposit_body("홍길동", 12000), ensure_ascii=False).encode()
+
+    assert deliver(api, raw=raw, trace_id="with-bom").status_code == 200
+
+    pending.refresh_from_db()
+    assert pending.status == "completed"
+    assert PaymentEvent.objects.get(trace_id="with-bom").outcome == "matched"
+
+
+def test_trace_ids_longer_than_the_column_are_told_apart_past_its_length(api, table, pasta, pending):
+    second = Order.objects.get(pk=pre_order(api, table, (pasta, 2), payer_name="김철수").json()["order_id"])
+    first_id, second_id = "p" * 300 + "A", "p" * 300 + "B"
+
+    assert deliver(api, deposit_body("홍길동", 12000), trace_id=first_id).status_code == 200
+    assert deliver(api, deposit_body("김철수", 24000), trace_id=second_id).status_code == 200
+    assert deliver(api, deposit_body("김철수", 24000), trace_id=second_id).status_code == 200  # a replay
+
+    assert PaymentEvent.objects.count() == 2
+    assert {o.status for o in Order.objects.filter(pk__in=[pending.pk, second.pk])} == {"completed"}
+
+
 def test_a_match_notice_for_a_paid_order_is_a_duplicate(api, pending):
     deliver(api, deposit_body("홍길동", 12000))
     paid_at = Order.objects.get(pk=pending.pk).paid_at
