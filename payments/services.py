@@ -445,7 +445,9 @@ def order_refund(*, order_id, quantities: dict[int, int], reason: str, by=None) 
 def payaction_registrations_dispatch() -> int:
     if not settings.PAYACTION_API_KEY:
         return 0
-    due = PayActionRegistration.objects.filter(order__status=OrderStatus.PRE_ORDER).select_related("order")
+    # Every pre-order is sent (CONTRACT.md section 6), also one already paid or expired by the time this runs:
+    # PayAction can still match a late deposit to an expired one, which revives it.
+    due = PayActionRegistration.objects.select_related("order")
 
     def send(registration: PayActionRegistration):
         return payaction.register_order(registration.order)

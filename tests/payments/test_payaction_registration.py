@@ -61,6 +61,19 @@ def test_a_pre_order_is_registered_off_the_request_path(api, table, pasta, payac
     assert PayActionRegistration.objects.get(order=order).done is True
 
 
+def test_a_pre_order_paid_before_the_sender_runs_is_registered_all_the_same(
+    api, staff_api, table, pasta, payaction_api
+):
+    response = pre_order(api, table, (pasta, 1), payer_name="홍길동")
+    order_id = response.json()["order_id"]
+    assert staff_api.post(f"/api/orders/{order_id}/confirm-payment/").status_code == 200
+
+    assert payaction_registrations_dispatch() == 1
+
+    [request] = payaction_api.received()
+    assert request.json()["order_number"] == Order.objects.get(pk=order_id).order_number
+
+
 def test_a_failing_payaction_never_fails_the_pre_order_and_is_retried_with_backoff(
     api, table, pasta, payaction_api, settings
 ):
