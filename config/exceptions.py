@@ -25,14 +25,16 @@ KOREAN_DETAIL = {
 }
 
 
-def _flatten(detail) -> dict | list | str:
+def _messages(detail, path: tuple = ()) -> list[str]:
+    """Every message under one field as the contract's flat list; a nested one names where it is
+    ("0.quantity: ..." for the first line's quantity)."""
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
+        return [message for key, value in detail.items() for message in _messages(value, (*path, str(key)))]
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [str(item) for item in detail]
-        return [_flatten(item) for item in detail]
-    return str(detail)
+            return [message for item in detail for message in _messages(str(item), path)]
+        return [message for index, item in enumerate(detail) for message in _messages(item, (*path, str(index)))]
+    return [f"{'.'.join(path)}: {detail}" if path else str(detail)]
 
 
 CSRF_FAILED_DETAIL = "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요."
@@ -55,7 +57,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
-            error_body("invalid", "입력값이 올바르지 않습니다.", errors=_flatten(errors)),
+            error_body("invalid", "입력값이 올바르지 않습니다.", errors={f: _messages(e) for f, e in errors.items()}),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, exceptions.APIException):

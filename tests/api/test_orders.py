@@ -150,10 +150,24 @@ def test_bad_quantity_is_400_invalid(api, table, counted_food, snapshot, quantit
     response = api.post(URL, body, format="json")
 
     body = assert_error(response, 400, "invalid")
+    # the contract's {"<field>": ["..."]}: the first line's quantity, named in its message
     assert list(body["errors"]) == ["items"]
-    assert list(body["errors"]["items"]) == ["0"]
-    assert list(body["errors"]["items"]["0"]) == ["quantity"]
+    assert body["errors"]["items"] and all(m.startswith("0.quantity: ") for m in body["errors"]["items"])
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[None], [{"food_id": 1, "quantity": 0}, {"quantity": 1}], [[]], "x", [{"food_id": {"a": [1]}, "quantity": [[1]]}]],
+    ids=repr,
+)
+def test_validation_errors_are_the_contracts_flat_lists_of_messages(api, table, items):
+    body = assert_error(api.post(URL, {"table_id": str(table.pk), "items": items}, format="json"), 400, "invalid")
+
+    assert body["errors"]
+    for field, messages in body["errors"].items():
+        assert isinstance(messages, list) and messages, field
+        assert all(isinstance(message, str) and message for message in messages), messages
 
 
 @pytest.mark.parametrize("food_id", [0, -1, "1", 1.0, None, True, 2**63], ids=repr)
@@ -164,7 +178,7 @@ def test_bad_food_id_is_400_invalid(api, table, food, snapshot, food_id):
     response = api.post(URL, body, format="json")
 
     body = assert_error(response, 400, "invalid")
-    assert body["errors"]["items"]["0"].keys() == {"food_id"}
+    assert body["errors"]["items"] and all(m.startswith("0.food_id: ") for m in body["errors"]["items"])
     assert snapshot() == before
 
 
