@@ -225,6 +225,15 @@ def take(base: str, client: Client) -> None:
             expect(board.locator(".call-banner")).to_have_count(1)
             shoot(board, "kitchen-bar")
 
+            # the kitchen's tablet, standing upright by the pass
+            tablet = browser.new_context(
+                viewport={"width": 800, "height": 1280}, has_touch=True, locale="ko-KR", timezone_id="Asia/Seoul"
+            )
+            upright = tablet.new_page()
+            login(upright, base)
+            wait_live(upright)
+            shoot(upright, "kitchen-tablet")
+
             phone = browser.new_context(**PHONE, locale="ko-KR", timezone_id="Asia/Seoul")
             tab = phone.new_page()
             tab.goto(f"{base}/t/{client.tables['A2']}/")
