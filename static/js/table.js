@@ -264,17 +264,28 @@ function cartCount() {
   return cartLines().reduce((sum, line) => sum + line.quantity, 0);
 }
 
+/** How many more of a food the cart may take: none of a sold-out or unknown one, else up to what is left
+ * and 99 a line. */
+function roomFor(foodId) {
+  const food = state.foods.get(foodId);
+  if (!food || food.sold_out) return 0;
+  const current = state.cart.get(foodId) || 0;
+  return Math.max(0, Math.min(99 - current, food.stock === null ? Infinity : food.stock - current));
+}
+
 function changeCart(foodId, delta) {
   const food = state.foods.get(foodId);
   const current = state.cart.get(foodId) || 0;
   if (delta > 0) {
     if (!food) return;
-    if (food.sold_out || (food.stock !== null && current + delta > food.stock)) {
-      const topic = `${food.name}${particle(food.name, "은", "는")}`;
-      toast(food.sold_out ? `${topic} 품절이에요.` : `${topic} ${food.stock}개 남았어요.`, "warn");
+    if (delta > roomFor(foodId)) {
+      // Past a line's 99 says nothing; sold out or short of stock says so.
+      if (food.sold_out || current + delta <= 99) {
+        const topic = `${food.name}${particle(food.name, "은", "는")}`;
+        toast(food.sold_out ? `${topic} 품절이에요.` : `${topic} ${food.stock}개 남았어요.`, "warn");
+      }
       return;
     }
-    if (current + delta > 99) return;
   }
   if (delta < 0 && current === 0) return;
   cart.pending.set(foodId, (cart.pending.get(foodId) || 0) + delta);
@@ -636,10 +647,7 @@ function putBackButton(order, className) {
     state.putBack.add(order.id);
     const missed = [];
     for (const item of order.items) {
-      const food = state.foods.get(item.food.id);
-      const current = state.cart.get(item.food.id) || 0;
-      const left = food?.stock === null ? Infinity : (food?.stock ?? 0) - current;
-      const room = food && !food.sold_out ? Math.min(item.quantity, 99 - current, left) : 0;
+      const room = Math.min(item.quantity, roomFor(item.food.id));
       if (room > 0) changeCart(item.food.id, room);
       if (room < item.quantity) missed.push(item.food.name);
     }
