@@ -7,6 +7,7 @@ from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from ordering.errors import DomainError
 
@@ -22,7 +23,10 @@ KOREAN_DETAIL = {
     "unsupported_media_type": "JSON 본문(Content-Type: application/json)만 받습니다.",
     "parse_error": "JSON 본문을 읽을 수 없습니다.",
     "throttled": "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+    "csrf_failed": "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요.",
 }
+# DRF's own code for a rate limit, as the contract names it; a view's own Throttled subclass keeps its code.
+THROTTLED_CODES = {"throttled": "too_many_requests"}
 
 
 def _messages(detail, path: tuple = ()) -> list[str]:
@@ -37,42 +41,40 @@ def _messages(detail, path: tuple = ()) -> list[str]:
     return [f"{'.'.join(path)}: {detail}" if path else str(detail)]
 
 
-CSRF_FAILED_DETAIL = "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요."
-
-
 def error_body(code: str, detail: str, **extra) -> dict:
     return {"code": code, "detail": detail, **extra}
 
 
 def exception_handler(exc, context):
+    """DRF's documented hook: our own failures, then DRF's handler (its headers: WWW-Authenticate,
+    Retry-After; its rollback) with the body reshaped to the contract's."""
     if isinstance(exc, DomainError):
-        return Response(exc.body(), status=exc.status_code)
-    if isinstance(exc, Http404):
-        return Response(error_body("not_found", KOREAN_DETAIL["not_found"]), status=404)
-    if isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-    if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
-        # DRF's session check: a staff member with a stale page, not a non-staff user.
-        return Response(error_body("csrf_failed", CSRF_FAILED_DETAIL), status=status.HTTP_403_FORBIDDEN)
+        body = exc.body()
+        retry = body.get("retry_after")  # a limit (too_many_attempts) says when to come back, in the header too
+        return Response(body, status=exc.status_code, headers={"Retry-After": str(retry)} if retry else None)
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
             error_body("invalid", "입력값이 올바르지 않습니다.", errors={f: _messages(e) for f, e in errors.items()}),
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
-        if isinstance(exc, exceptions.Throttled):
-            body = error_body(getattr(exc, "contract_code", "too_many_requests"), KOREAN_DETAIL["throttled"])
-            if exc.wait is not None:
-                body["retry_after"] = int(exc.wait) + 1
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        if isinstance(exc, Http404):
+            code = "not_found"
+        elif isinstance(exc, DjangoPermissionDenied):
+            code = "permission_denied"
         else:
-            body = error_body(code, KOREAN_DETAIL.get(code, str(exc.detail)))
-        response = Response(body, status=exc.status_code)
-        if getattr(exc, "auth_header", None):
-            response["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait) + 1)
+            codes = exc.get_codes()
+            code = codes if isinstance(codes, str) else exc.default_code
+        if isinstance(exc, exceptions.Throttled):
+            code = THROTTLED_CODES.get(code, code)
+            response.data = error_body(code, KOREAN_DETAIL["throttled"])
+            if exc.wait is not None:  # whole seconds, rounded up: a client that waits that long gets through
+                response.data["retry_after"] = int(exc.wait) + 1
+                response["Retry-After"] = str(response.data["retry_after"])
+        else:
+            response.data = error_body(code, KOREAN_DETAIL.get(code, str(getattr(exc, "detail", ""))))
         return response
     if isinstance(exc, DataError | OverflowError):
         # A value the database cannot hold (a number out of range): the input's fault, never a passing
@@ -114,4 +116,4 @@ def handler500(request):
 
 
 def csrf_failure(request, reason=""):
-    return _json("csrf_failed", CSRF_FAILED_DETAIL, 403)
+    return _json("csrf_failed", KOREAN_DETAIL["csrf_failed"], 403)

@@ -32,7 +32,7 @@ def _database() -> str:
             cursor.execute("SELECT 1")
         return "ok"
     except Exception:
-        connection.close_if_unusable_or_obsolete()
+        connection.close()  # the next request connects anew
         return "error"
 
 

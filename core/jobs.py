@@ -30,11 +30,6 @@ def run_job(dotted: str) -> None:
         close_old_connections()
 
 
-def run_jobs_once() -> None:
-    for dotted in settings.PERIODIC_JOBS:
-        run_job(dotted)
-
-
 async def run_job_forever(dotted: str) -> None:
     while True:
         try:

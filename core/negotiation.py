@@ -2,8 +2,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 
 
 class FirstRenderer(BaseContentNegotiation):
-    """For a view that answers in one format of its own (a CSV file) and in JSON for its errors: the client's
-    `Accept` (`text/csv`, say) is not refused with 406. DRF's documented custom negotiation."""
+    """For a view that answers in one format whatever the client accepts: a CSV file (JSON for its errors), or
+    the payment webhook, whose sender does not retry a 406. DRF's documented custom negotiation."""
 
     def select_parser(self, request, parsers):
         return parsers[0]

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError, transaction
 from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 
@@ -100,7 +100,7 @@ def _update(queryset: QuerySet, **fields) -> int:
         try:
             return queryset.update(**fields)
         except OperationalError as exc:
-            if exc.args[:1] != (DEADLOCK,) or connection.in_atomic_block:
+            if exc.args[:1] != (DEADLOCK,) or not transaction.get_autocommit():
                 raise
     return queryset.update(**fields)  # the third try: its error, whatever it is, goes up
 

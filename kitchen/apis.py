@@ -1,17 +1,14 @@
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import IdempotentWrites
-from kitchen import logins, services
 from kitchen import selectors as kitchen_selectors
+from kitchen import services
 from kitchen.serializers import StaffCallQuerySerializer, StaffCallSerializer
 from ordering import selectors
-from ordering.errors import DomainError
 from ordering.schema import CALL_ID, ORDER_ID, TABLE_ID, error_responses
 from ordering.serializers import (
     KitchenStatusInSerializer,
@@ -44,15 +41,7 @@ class TokenApi(APIView):
     def post(self, request):
         data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        username, address = data.validated_data["username"], request.META.get("REMOTE_ADDR", "")
-        logins.check(address, username)  # before hashing: a blocked guess costs nothing
-        user = authenticate(request, username=username, password=data.validated_data["password"])
-        if user is None or not user.is_active:
-            logins.failed(address, username)
-            raise DomainError("아이디 또는 비밀번호가 올바르지 않습니다.", code="invalid_credentials")
-        logins.succeeded(username)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": services.staff_token_issue(request=request, **data.validated_data)})
 
 
 class KitchenOrdersApi(APIView):
@@ -87,6 +76,10 @@ class KitchenStatusApi(IdempotentWrites, APIView):
         return Response(order_render(order))
 
 
+class TooManyCalls(exceptions.Throttled):
+    default_code = "too_many_calls"
+
+
 class CallStaffApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicWriteIpThrottle, StaffCallThrottle]
@@ -95,9 +88,7 @@ class CallStaffApi(APIView):
         message = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
 
     def throttled(self, request, wait):
-        exc = exceptions.Throttled(wait)
-        exc.contract_code = "too_many_calls"
-        raise exc
+        raise TooManyCalls(wait)
 
     def initial(self, request, *args, **kwargs):
         selectors.table_get(table_id=kwargs["table_id"])  # unknown tables are 404, not rate limited

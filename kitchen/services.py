@@ -3,17 +3,19 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from core import audit, outbox
-from kitchen import discord
+from kitchen import discord, logins
 from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
 from ordering import events
-from ordering.errors import Conflict, NotFound
+from ordering.errors import Conflict, DomainError, NotFound
 from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of, ticket_tenths
-from ordering.selectors import order_get, order_not_found, parse_int_id, parse_uuid, table_get
+from ordering.selectors import order_get, order_locked, parse_int_id, table_get
 
 TRANSITIONS = {
     (KitchenStatus.QUEUED, KitchenStatus.COOKING),
@@ -24,15 +26,25 @@ TRANSITIONS = {
 ALERT_WINDOW = timedelta(hours=6)
 
 
+def staff_token_issue(*, request, username: str, password: str) -> str:
+    """The API token of a staff member's username and password, within the failed-login limits (logins)."""
+    address = request.META.get("REMOTE_ADDR", "")
+    logins.check(address, username)  # before hashing: a blocked guess costs nothing
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        logins.failed(address, username)
+        raise DomainError("아이디 또는 비밀번호가 올바르지 않습니다.", code="invalid_credentials")
+    logins.succeeded(username)
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
 @transaction.atomic
 def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | None = None, by=None) -> Order:
     """Move a ticket's lines: all of them, or with `station` only that station's (the bar pours, the kitchen
     cooks). The order's own status follows from its lines. The order row is locked first, so two stations
     finishing their halves at once end `served` exactly once."""
-    pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
-    order = Order.objects.select_for_update().filter(pk=pk).first()
-    if order is None:
-        raise order_not_found()
+    order = order_locked(order_id=order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 조리할 수 있습니다.", code="not_paid")
     lines = list(order.items.all())
@@ -62,7 +74,7 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
     audit.record(
         by, "kitchen_status", order.order_number, order_id=str(order.pk), kitchen_status=kitchen_status, station=station
     )
-    order = order_get(order_id=pk)
+    order = order_get(order_id=order.pk)
     events.order_updated(order)
     return order
 
@@ -83,7 +95,7 @@ def call_not_found() -> NotFound:
 @transaction.atomic
 def staff_call_ack(*, call_id, by=None) -> StaffCall:
     """Acknowledge a call; a second acknowledgement keeps the first one's who and when."""
-    pk = parse_int_id(call_id, code="call_not_found", detail="직원 호출을 찾을 수 없습니다.")
+    pk = parse_int_id(call_id, missing=call_not_found)
     call = StaffCall.objects.select_for_update().select_related("table", "acked_by").filter(pk=pk).first()
     if call is None:
         raise call_not_found()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from ordering.models import Food, Order, OrderItem, Refund, Table
-from ordering.services import food_changed
+from ordering.services import food_save
 
 
 @admin.register(Food)
@@ -13,11 +13,7 @@ class FoodAdmin(admin.ModelAdmin):
     readonly_fields = ["sold_out", "stock", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        if change:  # orders take stock meanwhile: the row's own stock and sold-out, under its lock
-            current = Food.objects.select_for_update().get(pk=obj.pk)
-            obj.stock, obj.sold_out = current.stock, current.sold_out
-        super().save_model(request, obj, form, change)
-        food_changed(obj)  # phones see a new dish or a new price at once
+        food_save(food=obj, by=request.user)  # attributed, and phones see a new dish or a new price at once
 
 
 @admin.register(Table)

@@ -61,7 +61,7 @@ class TableConsumer(EventConsumer):
         await self.accept()
         try:
             table_id = selectors.parse_uuid(
-                self.scope["url_route"]["kwargs"]["table_id"], code="table_not_found", detail=""
+                self.scope["url_route"]["kwargs"]["table_id"], missing=selectors.table_not_found
             )
             feed = events.table_group(table_id)
             await self.join([feed, events.GROUP_MENU])

@@ -29,20 +29,3 @@ class Conflict(DomainError):
     status_code = 409
     code = "conflict"
     detail = "현재 상태에서는 처리할 수 없습니다."
-
-
-class Invalid(DomainError):
-    """A validation failure found by a service; same body shape as a serializer's."""
-
-    status_code = 400
-    code = "invalid"
-    detail = "입력값이 올바르지 않습니다."
-
-    def __init__(self, errors: dict[str, list[str]], detail: str | None = None):
-        super().__init__(detail, errors=errors)
-
-
-class Unavailable(DomainError):
-    status_code = 503
-    code = "service_unavailable"
-    detail = "일시적으로 처리할 수 없습니다. 잠시 후 다시 시도해 주세요."

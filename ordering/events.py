@@ -29,7 +29,11 @@ def order_created(order: Order) -> None:
 
 
 def order_paid(order: Order) -> None:
-    send_event([table_group(order.table_id), GROUP_KITCHEN, GROUP_STAFF], "order.paid", order=order_render(order))
+    # Paid after a reset ended its session: a ticket for the kitchen, not news for the next guests' phones.
+    feeds = [GROUP_KITCHEN, GROUP_STAFF]
+    if order.archived_at is None:
+        feeds.append(table_group(order.table_id))
+    send_event(feeds, "order.paid", order=order_render(order))
 
 
 def order_updated(order: Order) -> None:
@@ -37,7 +41,9 @@ def order_updated(order: Order) -> None:
     # refund) still reach the staff screens, which list unpaid pre-orders and money.
     feeds = [GROUP_STAFF]
     if order.archived_at is None:
-        feeds += [table_group(order.table_id), GROUP_KITCHEN]
+        feeds.append(table_group(order.table_id))
+    if order.on_board:
+        feeds.append(GROUP_KITCHEN)
     send_event(feeds, "order.updated", order=order_render(order))
 
 

@@ -1,9 +1,16 @@
+import re
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+# The largest primary key any backend stores (signed 64-bit): a bigger id is malformed input, not a query
+# that overflows the database driver.
+MAX_DB_ID = 2**63 - 1
+# A UUID as the API writes it: uuid.UUID() would also take braces, "urn:uuid:", no dashes and full-width digits.
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class Category(models.TextChoices):
@@ -105,6 +112,13 @@ class Table(models.Model):
         return self.name
 
 
+# On the kitchen board: an order of a current tab, or one paid after a reset ended its session (the food is
+# paid for and must be made; only a later reset takes it off). Order.on_board says the same of one in hand.
+ON_BOARD = Q(archived_at__isnull=True) | Q(paid_at__gt=F("archived_at"))
+# Refunded whole: nothing left to make or to serve, so not a ticket (static/js/board.js says the same).
+FULLY_REFUNDED = Q(total_amount__gt=0, refunded_amount__gte=F("total_amount"))
+
+
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_number = models.CharField("주문번호", max_length=22, unique=True)
@@ -164,6 +178,10 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_number
+
+    @property
+    def on_board(self) -> bool:
+        return self.archived_at is None or (self.paid_at is not None and self.paid_at > self.archived_at)
 
     @property
     def lines(self):

@@ -1,32 +1,45 @@
 """Reads. Every function here costs a fixed number of queries, whatever the size of the history."""
 
-import logging
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from ordering.errors import NotFound
-from ordering.models import Cart, Food, KitchenStatus, Order, OrderItem, OrderStatus, Refund, Table
+from ordering.models import (
+    FULLY_REFUNDED,
+    MAX_DB_ID,
+    ON_BOARD,
+    UUID_TEXT,
+    Cart,
+    Food,
+    KitchenStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Refund,
+    Table,
+)
 from realtime.models import Feed
-
-logger = logging.getLogger(__name__)
 
 SPENT = Sum(F("total_amount") - F("refunded_amount"))
 
 
-def parse_uuid(value, *, code: str, detail: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound(detail, code=code) from None
+def parse_uuid(value, *, missing: Callable[[], NotFound]) -> uuid.UUID:
+    """A UUID path id; anything else is the `missing()` 404, as an unknown one is."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not (isinstance(value, str) and UUID_TEXT.fullmatch(value)):
+        raise missing()
+    return uuid.UUID(value)
 
 
-def parse_int_id(value, *, code: str, detail: str) -> int:
+def parse_int_id(value, *, missing: Callable[[], NotFound]) -> int:
     """A numeric path id: ASCII digits only (int() would also take "１", " 1" and "1_0"), within a database key."""
     text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > 2**63 - 1:
-        raise NotFound(detail, code=code)
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_DB_ID:
+        raise missing()
     return int(text)
 
 
@@ -45,15 +58,8 @@ def food_not_found() -> NotFound:
 # --- foods ------------------------------------------------------------------------------------------
 
 
-def food_list(*, category: str | None = None) -> QuerySet[Food]:
-    foods = Food.objects.all()
-    if category:
-        foods = foods.filter(category=category)
-    return foods
-
-
 def food_get(*, food_id) -> Food:
-    pk = parse_int_id(food_id, code="food_not_found", detail="메뉴를 찾을 수 없습니다.")
+    pk = parse_int_id(food_id, missing=food_not_found)
     try:
         return Food.objects.get(pk=pk)
     except Food.DoesNotExist:
@@ -74,7 +80,7 @@ def table_total_spent(*, table_id) -> int:
 
 def table_get(*, table_id) -> Table:
     """The table with `total_spent` of its current session (404 table_not_found)."""
-    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    pk = parse_uuid(table_id, missing=table_not_found)
     table = Table.objects.filter(pk=pk).first()
     if table is None:
         raise table_not_found()
@@ -83,7 +89,7 @@ def table_get(*, table_id) -> Table:
 
 
 def _table_row(table_id, *, lock: bool) -> Table:
-    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    pk = parse_uuid(table_id, missing=table_not_found)
     tables = Table.objects.select_for_update() if lock else Table.objects
     try:
         return tables.get(pk=pk)
@@ -131,8 +137,16 @@ def with_lines(orders: QuerySet[Order]) -> list[Order]:
     return found
 
 
+def order_locked(*, order_id) -> Order:
+    """The order's row, locked until the transaction ends (404 order_not_found). Call inside a write."""
+    order = Order.objects.select_for_update().filter(pk=parse_uuid(order_id, missing=order_not_found)).first()
+    if order is None:
+        raise order_not_found()
+    return order
+
+
 def order_get(*, order_id) -> Order:
-    pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
+    pk = parse_uuid(order_id, missing=order_not_found)
     found = with_lines(Order.objects.filter(pk=pk))
     if not found:
         raise order_not_found()
@@ -148,7 +162,7 @@ def table_tab_orders(*, table_id) -> list[Order]:
 def table_with_feed_seq(*, table_id, feed: str) -> tuple[Table, int]:
     """The table's row (without `total_spent`) and its feed's latest seq (0 before any event), read in one
     statement, so at one moment (404 table_not_found)."""
-    pk = parse_uuid(table_id, code="table_not_found", detail="테이블을 찾을 수 없습니다.")
+    pk = parse_uuid(table_id, missing=table_not_found)
     seq = Subquery(Feed.objects.filter(name=feed).values("seq")[:1])
     try:
         table = Table.objects.annotate(feed_seq=seq).get(pk=pk)
@@ -190,8 +204,10 @@ UNSERVED = [KitchenStatus.QUEUED, KitchenStatus.COOKING]
 
 
 def open_tickets() -> QuerySet[Order]:
-    """Paid or direct orders not yet served, on a current tab."""
-    return Order.objects.filter(status=OrderStatus.COMPLETED, kitchen_status__in=UNSERVED, archived_at__isnull=True)
+    """Paid or direct orders not yet served, on the kitchen board, with something left to make."""
+    return Order.objects.filter(ON_BOARD, status=OrderStatus.COMPLETED, kitchen_status__in=UNSERVED).exclude(
+        FULLY_REFUNDED
+    )
 
 
 def table_open_tickets(*, table_id) -> int:

@@ -2,13 +2,22 @@
 
 from rest_framework import serializers
 
-from ordering.models import Cart, Category, Food, KitchenStatus, Order, OrderItem, Refund, Station, Table
+from ordering.models import (
+    MAX_DB_ID,
+    UUID_TEXT,
+    Cart,
+    Category,
+    Food,
+    KitchenStatus,
+    Order,
+    OrderItem,
+    Refund,
+    Station,
+    Table,
+)
 
 MAX_ORDER_LINES = 50
 MAX_QUANTITY = 99
-# The largest primary key any backend stores (signed 64-bit): a bigger id is malformed input, not a query
-# that overflows the database driver.
-MAX_DB_ID = 2**63 - 1
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -23,10 +32,11 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class StrictUUIDField(serializers.UUIDField):
-    """A UUID string only: DRF's UUIDField would turn an integer (even true) into a UUID."""
+    """A UUID string as the API writes it only: DRF's UUIDField would turn an integer (even true), braces or
+    full-width digits into a UUID."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not (isinstance(data, str) and UUID_TEXT.fullmatch(data)):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -128,8 +138,8 @@ _ORDER_RENDERER = OrderSerializer()
 def order_render(order: Order) -> dict:
     """An order as OrderSerializer renders it (API answers, events, snapshots).
 
-    Through one bound instance: a ModelSerializer builds its fields anew for every instance, which cost
-    ten times the rendering itself; `to_representation` keeps no state between orders.
+    Through one bound instance: a ModelSerializer builds its fields anew for every instance, which costs
+    more than the rendering itself (docs/benchmarks.md); `to_representation` keeps no state between orders.
     """
     return _ORDER_RENDERER.to_representation(order)
 

@@ -36,6 +36,11 @@ def _random_chars(count: int) -> str:
 # --- stock ------------------------------------------------------------------------------------------
 
 
+def foods_not_found(food_ids: list[int]) -> DomainError:
+    """An order's or a cart's foods that do not exist: 400 with their ids (CONTRACT.md section 4)."""
+    return DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=food_ids)
+
+
 def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
     """Lock the counted foods, check every food, take the stock. Call inside a transaction.
 
@@ -51,7 +56,7 @@ def stock_reserve(*, quantities: dict[int, int]) -> dict[int, Food]:
         foods.update((food.pk, food) for food in Food.objects.select_for_update().filter(pk__in=counted).order_by("pk"))
     missing = [food_id for food_id in ids if food_id not in foods]
     if missing:
-        raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)
+        raise foods_not_found(missing)
     unavailable = [
         food.pk
         for food in foods.values()
@@ -218,6 +223,23 @@ def food_update(
     return food
 
 
+@transaction.atomic
+def food_save(*, food: Food, by=None) -> Food:
+    """A dish made or edited in the admin (name, category, description...), pushed to every screen.
+
+    Orders take stock meanwhile, so an edited dish keeps its row's own stock and sold-out, read under its lock
+    (the admin shows them read-only; /staff/menu/ changes them through food_update).
+    """
+    created = food.pk is None
+    if not created:
+        current = Food.objects.select_for_update().get(pk=food.pk)
+        food.stock, food.sold_out = current.stock, current.sold_out
+    food.save()
+    audit.record(by, "food_create" if created else "food_save", food.name, food_id=food.pk)
+    food_changed(food)
+    return food
+
+
 # --- tables -----------------------------------------------------------------------------------------
 
 
@@ -251,7 +273,10 @@ def _tab_archive(table: Table, *, force: bool) -> int:
             code="open_tickets",
             count=unserved,
         )
-    archived = Order.objects.filter(table_id=table.pk, archived_at__isnull=True).update(archived_at=timezone.now())
+    now = timezone.now()
+    archived = Order.objects.filter(table_id=table.pk, archived_at__isnull=True).update(archived_at=now)
+    # Paid after an earlier reset (still on the board, on no tab): a forced reset takes them off the board too.
+    Order.objects.filter(table_id=table.pk, paid_at__gt=F("archived_at")).update(archived_at=now)
     events.table_reset(table.pk)
     cart_clear(table=table)
     return archived
@@ -324,7 +349,7 @@ def cart_put(*, table_id, quantities: dict[int, int], version: int) -> Cart:
         table = selectors.table_for_order(table_id=table_id)
         missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
         if missing:
-            raise DomainError("없는 메뉴가 포함되어 있습니다.", code="food_not_found", food_ids=missing)
+            raise foods_not_found(missing)
         cart = _cart_locked(table)
         if cart.version != version:
             raise Conflict(

@@ -91,6 +91,7 @@ WebhookOk = inline_serializer("WebhookOk", {"status": serializers.CharField()})
 class PaymentWebhookApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    content_negotiation_class = FirstRenderer  # a 406 for PayAction's Accept would lose the deposit (no retry)
 
     @extend_schema(
         operation_id="webhook_payment",

@@ -4,7 +4,7 @@ Every figure is summed by the database from the orders, their lines and refunds,
 costs a fixed number of queries whatever the length of the night. Only `completed` orders count, by the time
 they were paid; a business day runs from BUSINESS_DAY_STARTS local time to the same time the next day.
 
-A long night is 100,000 orders: each read is one range of one covering index. A line keeps its order's
+However long the night, each read is one range of one covering index. A line keeps its order's
 paid_at and, once served, its ticket time (both written by the services with the values they copy), so the
 lines are summed without a join and the 90th percentile is read from counts instead of a sort.
 """
@@ -260,5 +260,15 @@ def night_csv(day: date | None = None) -> str:
     ):
         back = refunded.get((order_id, food_id), 0)
         paid = paid_at.astimezone(zone).isoformat()
-        writer.writerow([number, paid, table, payer, food, station, quantity, price, back, (quantity - back) * price])
+        texts = [cell_text(value) for value in (number, paid, table, payer, food, station)]
+        writer.writerow([*texts, quantity, price, back, (quantity - back) * price])
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: str) -> str:
+    """A text cell a spreadsheet shows as written: a customer's payer name such as `=HYPERLINK(...)` would
+    otherwise run as a formula when the owner opens the file (OWASP's CSV injection advice: a leading ')."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -1,11 +1,30 @@
+import unicodedata
+
 from rest_framework import serializers
 
-from ordering.serializers import MAX_DB_ID, OrderLinesField, StrictCharField, StrictIntegerField
+from ordering.serializers import MAX_DB_ID, OrderLinesField, StrictCharField, StrictIntegerField, StrictUUIDField
 from payments.models import PaymentEvent
 
 
+class PayerNameField(StrictCharField):
+    """The name the customer's bank shows on the deposit, which must equal it to match (CONTRACT.md section 6).
+
+    Read in one Unicode form (NFC), so that two spellings of one name are one name; control and invisible
+    characters, emoji and other symbols are refused, since no bank sends them and such a deposit could never
+    match.
+    """
+
+    default_error_messages = {"unsendable": "입금자명에는 글자, 숫자, 띄어쓰기와 문장 부호만 쓸 수 있어요."}
+
+    def to_internal_value(self, data):
+        name = unicodedata.normalize("NFC", super().to_internal_value(data))
+        if any(unicodedata.category(char)[0] in "CS" or (char.isspace() and char != " ") for char in name):
+            self.fail("unsendable")
+        return name
+
+
 class PreOrderInSerializer(serializers.Serializer):
-    payer_name = StrictCharField(min_length=1, max_length=20, trim_whitespace=True)
+    payer_name = PayerNameField(min_length=1, max_length=20, trim_whitespace=True)
     total_amount = StrictIntegerField(min_value=0)
     items = OrderLinesField()
     cart_version = StrictIntegerField(required=False, min_value=0, max_value=MAX_DB_ID, help_text="empties that cart")
@@ -64,7 +83,7 @@ class PaymentEventSerializer(serializers.ModelSerializer):
 
 
 class PaymentMatchInSerializer(serializers.Serializer):
-    order_id = serializers.UUIDField()
+    order_id = StrictUUIDField()
 
 
 class OutcomeQuerySerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from core import audit, outbox
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
-from ordering.selectors import order_get, order_not_found, parse_uuid, table_for_order, with_lines
+from ordering.selectors import order_get, order_locked, table_for_order, with_lines
 from ordering.services import cart_ordered, order_create_locked, stock_release, stock_reserve
 from payments import events as payment_events
 from payments import payaction
@@ -107,12 +107,10 @@ def _payer_name_in_use() -> Conflict:
 def _complete(order: Order, *, now: datetime) -> Order:
     """Mark a locked pre-order (or revived expired one) paid and announce it.
 
-    A paid order is on its table's tab and the kitchen board, even one that a reset took off the tab while
-    it waited for its payment.
+    A paid order is a ticket on the kitchen board, even one that a reset took off its table's tab while it
+    waited for its payment; it stays in that ended session, off the next guests' tab and total.
     """
-    Order.objects.filter(pk=order.pk).update(
-        status=OrderStatus.COMPLETED, paid_at=now, pending_match_key=None, archived_at=None
-    )
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.COMPLETED, paid_at=now, pending_match_key=None)
     OrderItem.objects.filter(order_id=order.pk).update(paid_at=now)
     order = order_get(order_id=order.pk)
     events.order_paid(order)  # the Discord alert follows from the outbox (status completed)
@@ -342,21 +340,13 @@ def _deposit(event: PaymentEvent, *, now: datetime) -> None:
 # --- staff actions ----------------------------------------------------------------------------------
 
 
-def _lock_order(order_id) -> Order:
-    pk = parse_uuid(order_id, code="order_not_found", detail="주문을 찾을 수 없습니다.")
-    order = Order.objects.select_for_update().filter(pk=pk).first()
-    if order is None:
-        raise order_not_found()
-    return order
-
-
 @transaction.atomic
 def order_confirm_payment(*, order_id, by=None) -> Order:
     """Staff confirm a pre-order paid (cash, or a deposit that never came through).
 
     An expired one is revived when its stock is still there: the customer paid, the timer ran out.
     """
-    order = _lock_order(order_id)
+    order = order_locked(order_id=order_id)
     if order.status == OrderStatus.CANCELLED:
         revived = _revive(order, now=timezone.now())
         if revived is None:
@@ -375,7 +365,7 @@ def payment_event_match(*, event_id, order_id, by=None) -> Order:
     event = payment_event_get(event_id=event_id, lock=True)
     if event.kind != PaymentEvent.Kind.DEPOSIT or event.outcome not in (Outcome.UNMATCHED, Outcome.AMBIGUOUS):
         raise Conflict("매칭할 수 없는 입금 알림입니다 (이미 처리됨).", code="payment_not_matchable")
-    order = _lock_order(order_id)
+    order = order_locked(order_id=order_id)
     if order.status != OrderStatus.PRE_ORDER:
         raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pending")
     if order.total_amount != event.amount:
@@ -394,7 +384,7 @@ def payment_event_match(*, event_id, order_id, by=None) -> Order:
 @transaction.atomic
 def order_refund(*, order_id, quantities: dict[int, int], reason: str, by=None) -> Order:
     """Refund quantities of a paid order's lines (partial or full). Stock is not given back."""
-    order = _lock_order(order_id)
+    order = order_locked(order_id=order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 환불할 수 있습니다.", code="not_paid")
     ordered = {item.food_id: item for item in order.items.all()}

@@ -130,12 +130,21 @@ class Relay:
 _relay: Relay | None = None
 
 
-async def start_relay() -> None:
+async def start_relay() -> Relay:
     """A process task (settings.PROCESS_TASKS): this process's relay, on its event loop."""
     global _relay
     relay = Relay(asyncio.get_running_loop())
     relay.task = asyncio.get_running_loop().create_task(relay.run())
     _relay = relay
+    return relay
+
+
+def stop_relay() -> None:
+    """Events committed from now on are sent at once, at most once (as in a process without a relay)."""
+    global _relay
+    if _relay is not None and _relay.task is not None:
+        _relay.task.cancel()
+    _relay = None
 
 
 def _dispatch(messages) -> None:

@@ -1,8 +1,8 @@
 """Group events reach this process's sockets through one channel-layer channel per group.
 
-With a channel per socket (Channels' default), one sold-out switch seen by 1,000 phones is 1,000 queued
-messages, each waking its consumer's task, deserialized and dispatched on its own: a third of the
-fan-out's time. Here the process joins each group once, with a channel of its own, as soon as one of its
+With a channel per socket (Channels' default), one sold-out switch seen by every phone is one queued
+message per socket, each waking its consumer's task, deserialized and dispatched on its own (measured in
+docs/benchmarks.md). Here the process joins each group once, with a channel of its own, as soon as one of its
 sockets needs the group, and leaves it with the last one; each event is received once and its text, encoded
 once by the sender (realtime.broadcast), is written to every member socket in one pass.
 

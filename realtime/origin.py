@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.http.request import split_domain_port, validate_host
 
 logger = logging.getLogger(__name__)
 
@@ -50,18 +49,29 @@ def socket_is_secure(scope) -> bool:
     return False
 
 
+def host_allowed(domain: str, patterns: list[str]) -> bool:
+    """ALLOWED_HOSTS as Django documents it: "*", an exact name, or ".example.com" for it and its subdomains."""
+    domain = domain.removesuffix(".")
+    for pattern in (p.lower() for p in patterns):
+        if pattern == "*" or domain == pattern:
+            return True
+        if pattern.startswith(".") and (domain.endswith(pattern) or domain == pattern[1:]):
+            return True
+    return False
+
+
 def _own_origin(scope) -> tuple[str, str, int] | None:
     """The site's origin as the socket's request names it: its scheme and its `Host` (one of ALLOWED_HOSTS)."""
     host = _header(scope, b"host")
     if not host:
         return None
-    domain, _ = split_domain_port(host)
+    origin = normalized(f"{'https' if socket_is_secure(scope) else 'http'}://{host}")
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]  # as Django's HttpRequest.get_host()
-    if not domain or not validate_host(domain, allowed):
+    if origin is None or not host_allowed(origin[1], allowed):
         return None
-    return normalized(f"{'https' if socket_is_secure(scope) else 'http'}://{host}")
+    return origin
 
 
 def origin_allowed(origin: str, scope) -> bool:

@@ -6,17 +6,20 @@ The origin check sits inside each route (socket_path), so an unknown path is ref
 page asks for it, and a known one from a foreign page gets the contract's 4403.
 """
 
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
-from channels.security.websocket import WebsocketDenier
 from django.urls import path, re_path
 
 from realtime.origin import OriginValidator
 
 
-class UnknownPath(WebsocketDenier):
+class UnknownPath(AsyncWebsocketConsumer):
     """Closes before accepting: the server answers the handshake 403."""
 
     channel_layer_alias = None  # refused before anything is sent: no channel-layer channel for it
+
+    async def connect(self):
+        await self.close()
 
 
 def socket_path(route: str, application):

@@ -214,8 +214,13 @@ function partStatus(order) {
   return STATION ? statusOf(linesOf(order).map((item) => item.kitchen_status)) : order.kitchen_status;
 }
 
+/** Refunded whole: nothing left to make (as the server's open tickets, ordering.models.FULLY_REFUNDED). */
+function fullyRefunded(order) {
+  return order.total_amount > 0 && order.refunded_amount >= order.total_amount;
+}
+
 function isOpenTicket(order) {
-  return order.status === "completed" && linesOf(order).length > 0 && partStatus(order) !== "served";
+  return order.status === "completed" && linesOf(order).length > 0 && partStatus(order) !== "served" && !fullyRefunded(order);
 }
 
 function sortedTickets() {

@@ -2,7 +2,6 @@
 // with reconnect and backoff, a connection indicator, small DOM and formatting helpers.
 
 export const KITCHEN_LABEL = { queued: "대기", cooking: "조리중", served: "서빙완료" };
-export const STATUS_LABEL = { pre_order: "입금 확인 중", completed: "주문 완료", cancelled: "취소됨" };
 
 // --- HTTP -------------------------------------------------------------------------------------------
 
@@ -428,6 +427,3 @@ export function duration(ms) {
   return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
 }
 
-export function itemsText(order) {
-  return order.items.map((item) => `${item.food.name} ${item.quantity}`).join(", ");
-}

@@ -26,7 +26,11 @@ class OrderFactory(factory.django.DjangoModelFactory):
     status = OrderStatus.COMPLETED
     kitchen_status = KitchenStatus.QUEUED
     total_amount = 0
-    paid_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == OrderStatus.COMPLETED else None)
+    archived_at = None
+    # An archived order was paid before the reset that archived it (one paid after is a ticket on the board).
+    paid_at = factory.LazyAttribute(
+        lambda o: (o.archived_at or timezone.now()) if o.status == OrderStatus.COMPLETED else None
+    )
 
     @factory.post_generation
     def lines(obj, create, extracted, **kwargs):

@@ -1,5 +1,6 @@
 """Helpers shared by tests/api, tests/services and tests/concurrency."""
 
+import asyncio
 import json
 
 from asgiref.sync import async_to_sync
@@ -8,6 +9,7 @@ from channels.layers import get_channel_layer
 from kitchen.models import StaffCall
 from ordering.models import Food, Order, OrderItem, Table
 
+DRAIN_WAIT_SECONDS = 0.05
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
@@ -40,12 +42,13 @@ class EventRecorder:
 
     async def _drain(self) -> list[dict]:
         received = []
-        # Only receive what is queued: the in-memory layer's receive() would wait forever on an empty queue.
-        queue = self.layer.channels.get(self.channel)
-        while queue is not None and not queue.empty():
-            envelope = await self.layer.receive(self.channel)
+        # Only what is queued: receive() waits for a message, so a short wait that ends empty-handed ends it.
+        while True:
+            try:
+                envelope = await asyncio.wait_for(self.layer.receive(self.channel), DRAIN_WAIT_SECONDS)
+            except TimeoutError:
+                return received
             received.append(json.loads(envelope["text"]))
-        return received
 
     def types(self) -> list[str]:
         return [event["type"] for event in self.drain()]

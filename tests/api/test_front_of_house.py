@@ -326,20 +326,44 @@ def test_unpaid_pre_orders_do_not_block_a_reset_and_leave_the_tab(api, staff_api
     assert api.get(f"/api/tables/{table.pk}/orders/").json()["orders"] == []
 
 
-def test_a_pre_order_paid_after_a_reset_comes_back_to_the_tab_and_the_kitchen(api, staff_api, table, food):
+def test_a_pre_order_paid_after_a_reset_goes_to_the_kitchen_not_to_the_next_guests_tab(
+    api, staff_api, table, food, settings, django_capture_on_commit_callbacks
+):
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
     made = api.post(
         f"/api/orders/pre-order/{table.pk}/",
         {"payer_name": "홍길동", "total_amount": 12000, "items": [{"food_id": food.pk, "quantity": 1}]},
         format="json",
     ).json()
     staff_api.delete(f"/api/tables/{table.pk}/orders/reset/")
+    tab_feed, kitchen = EventRecorder().subscribe(table_group(table.pk)), EventRecorder().subscribe(GROUP_KITCHEN)
 
-    assert staff_api.post(f"/api/orders/{made['order_id']}/confirm-payment/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_api.post(f"/api/orders/{made['order_id']}/confirm-payment/").status_code == 200
 
     tab = api.get(f"/api/tables/{table.pk}/orders/").json()
-    assert [(order["id"], order["status"]) for order in tab["orders"]] == [(made["order_id"], "completed")]
-    assert tab["total_spent"] == 12000
+    assert (tab["orders"], tab["total_spent"], api.get(f"/api/tables/{table.pk}/").json()["total_spent"]) == ([], 0, 0)
+    assert tab_feed.types() == []
+    assert kitchen.types() == ["order.paid"]
     assert [order["id"] for order in staff_api.get("/api/kitchen/orders/").json()] == [made["order_id"]]
+    assert staff_api.get("/api/reports/night/").json()["gross"] == 12000  # the money counts, in its own session
+
+    # Unserved, it holds the next reset; a forced one takes it off the board, and counts only the tab's orders.
+    assert_error(staff_api.delete(f"/api/tables/{table.pk}/orders/reset/"), 409, "open_tickets")
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/?force=true").json() == {"archived": 0}
+    assert staff_api.get("/api/kitchen/orders/").json() == []
+
+
+def test_a_ticket_refunded_whole_leaves_the_board_and_does_not_hold_a_reset(api, staff_api, table, food):
+    whole, part = place(api, table, (food, 2)), place(api, table, (food, 2))
+    for order, quantity in ((whole, 2), (part, 1)):
+        refund = {"items": [{"food_id": food.pk, "quantity": quantity}], "reason": "품절"}
+        assert staff_api.post(f"/api/orders/{order['id']}/refunds/", refund, format="json").status_code == 201
+
+    assert [order["id"] for order in staff_api.get("/api/kitchen/orders/").json()] == [part["id"]]
+    move(staff_api, part["id"], "cooking")
+    move(staff_api, part["id"], "served")
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").json() == {"archived": 2}
 
 
 def test_a_malformed_force_is_400(staff_api, table):

@@ -235,3 +235,18 @@ def test_tables_list_has_one_row_per_table_whatever_its_orders(staff_api, table)
     response = staff_api.get("/api/tables/")
 
     assert response.json() == [table_json(table, 30000)]
+
+
+def _other_spellings(table_id: str) -> list[str]:
+    full_width = table_id.translate({ord(d): chr(0xFF10 + int(d)) for d in "0123456789"})
+    return [full_width, "{" + table_id + "}", "urn:uuid:" + table_id, table_id.replace("-", "")]
+
+
+def test_a_table_id_only_uuid_would_read_is_404_in_a_path_and_invalid_in_a_body(api, table):
+    """A UUID as the API writes it (either case) names a table; uuid.UUID() would also read these."""
+    table_id = str(table.pk)
+    for spelling in _other_spellings(table_id):
+        assert_error(api.get(f"/api/tables/{spelling}/"), 404, "table_not_found")
+        body = {"table_id": spelling, "items": [{"food_id": 1, "quantity": 1}]}
+        assert_error(api.post("/api/orders/", body, format="json"), 400, "invalid")
+    assert api.get(f"/api/tables/{table_id.upper()}/").status_code == 200

@@ -29,3 +29,24 @@ def test_an_admin_edit_keeps_the_rows_stock_and_raises_its_version_once():
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = Food.objects.get(pk=food.pk)
     assert (saved.name, saved.price, saved.stock, saved.version) == ("해물김치전", 13000, 3, food.version + 2)
+
+
+def test_an_admin_edit_and_a_new_dish_are_attributed_to_the_staff_member():
+    from core.models import StaffAction
+
+    food = FoodFactory(name="김치전", price=12000)
+    owner = StaffFactory(is_superuser=True, username="사장")
+    client = Client()
+    client.force_login(owner)
+    form = {"price": "13000", "category": "menu", "description": "", "image": "", "display_order": "0"}
+
+    changed = client.post(f"/admin/ordering/food/{food.pk}/change/", {**form, "name": "김치전", "station": "kitchen"})
+    added = client.post("/admin/ordering/food/add/", {**form, "name": "감자전", "station": "kitchen"})
+
+    assert (changed.status_code, added.status_code) == (302, 302)
+    new = Food.objects.get(name="감자전")
+    actions = list(StaffAction.objects.order_by("pk").values_list("user__username", "action", "target", "detail"))
+    assert actions == [
+        ("사장", "food_save", "김치전", {"food_id": food.pk}),
+        ("사장", "food_create", "감자전", {"food_id": new.pk}),
+    ]

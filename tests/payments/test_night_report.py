@@ -99,6 +99,21 @@ def test_the_totals_are_the_orders_own(staff_api, night):
     assert report["pending_pre_orders"] == 1
 
 
+@pytest.mark.parametrize("name", ["=1+2", "+82-10", "-3+3", "@SUM(A1)", "\t=1", '=HYPERLINK("x")'])
+def test_a_payer_name_is_never_a_formula_in_the_csv(staff_api, name):
+    dish = FoodFactory(price=12000)
+    order = payments.pre_order_create(
+        table_id=TableFactory().pk, payer_name=name, total_amount=12000, quantities={dish.pk: 1}
+    )
+    payments.order_confirm_payment(order_id=order.pk)
+
+    raw = staff_api.get("/api/reports/night.csv").content.decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(raw)))[1]
+
+    assert row[3] == "'" + name
+    assert row[6:] == ["1", "12000", "0", "12000"]  # numbers stay numbers
+
+
 def test_a_pre_order_waiting_across_the_turn_of_the_day_is_pending_in_both_nights(staff_api, settings):
     settings.BUSINESS_DAY_STARTS = "06:00"
     dish = FoodFactory(price=12000)

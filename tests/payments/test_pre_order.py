@@ -126,6 +126,29 @@ def test_a_second_pending_pre_order_with_the_same_payer_and_amount_is_refused(
     assert callbacks == []
 
 
+def test_one_name_in_two_unicode_spellings_is_one_payer(api, table, pasta):
+    composed, decomposed = "정규화", "\u110c\u1165\u11bc\u1100\u1172\u1112\u116a"  # NFC and NFD of one name
+    assert pre_order(api, table, (pasta, 1), payer_name=composed).status_code == 201
+
+    second = pre_order(api, TableFactory(), (pasta, 1), payer_name=decomposed)
+
+    assert (second.status_code, second.json()["code"]) == (409, "payer_name_in_use")
+
+
+UNSENDABLE = ["\u200b", "홍\u200b길동", "홍길\n동", "홍\t길동", "김😀민지", "홍길동\u202e"]
+
+
+@pytest.mark.parametrize("name", UNSENDABLE, ids=repr)
+def test_a_payer_name_no_bank_can_send_is_400(api, table, pasta, name):
+    before = db_state()
+
+    response = pre_order(api, table, (pasta, 1), payer_name=name)
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert response.json()["errors"]["payer_name"]
+    assert db_state() == before
+
+
 def test_the_same_payer_name_with_another_amount_is_allowed(api, table, pasta, beer):
     assert pre_order(api, table, (pasta, 1), payer_name="김민수").status_code == 201
     response = pre_order(api, table, (pasta, 1), (beer, 1), payer_name="김민수")

@@ -16,7 +16,9 @@ from payments.services import pre_orders_expire
 from tests.api.support import IN_MEMORY_LAYER, EventRecorder
 from tests.factories import TableFactory
 from tests.payments.support import (
+    MALL_ID,
     SAMPLES,
+    WEBHOOK_KEY,
     capture_events,
     deliver,
     deposit_body,
@@ -269,6 +271,21 @@ def test_a_body_that_starts_with_a_byte_order_mark_is_read(api, pending):
     pending.refresh_from_db()
     assert pending.status == "completed"
     assert PaymentEvent.objects.get(trace_id="with-bom").outcome == "matched"
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/xml", "text/html", "application/json"])
+def test_a_delivery_is_read_whatever_it_accepts_in_return(api, pending, accept):
+    """PayAction does not retry a 4xx: a 406 for its Accept header would lose the deposit."""
+    raw = json.dumps(deposit_body("홍길동", 12000), ensure_ascii=False).encode()
+    response = api.post(
+        "/api/webhook/payment/",
+        data=raw,
+        content_type="application/json",
+        headers={"x-webhook-key": WEBHOOK_KEY, "x-mall-id": MALL_ID, "x-trace-id": "t", "accept": accept},
+    )
+
+    assert (response.status_code, response.json()) == (200, {"status": "success"})
+    assert PaymentEvent.objects.get(trace_id="t").outcome == "matched"
 
 
 def test_trace_ids_longer_than_the_column_are_told_apart_past_its_length(api, table, pasta, pending):

@@ -119,10 +119,8 @@ async def test_an_event_raised_while_a_socket_joins_comes_after_its_snapshot_or_
 @pytest.fixture
 async def relay():
     """This test's process relay, on this test's loop (a served process starts one at startup)."""
-    await broadcast.start_relay()
-    yield broadcast._relay
-    broadcast._relay.task.cancel()
-    broadcast._relay = None
+    yield await broadcast.start_relay()
+    broadcast.stop_relay()
 
 
 async def test_stock_changes_of_one_food_reach_the_phones_as_its_first_change_then_its_latest(relay, settings):

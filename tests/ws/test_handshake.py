@@ -230,3 +230,26 @@ async def test_behind_a_tls_proxy_the_socket_is_https_same_origin(settings):
         seen[value] = first.get("close", first.get("type"))
         await communicator.disconnect()
     assert seen == expected
+
+
+async def test_the_sites_own_origin_is_any_host_that_allowed_hosts_names(settings):
+    """Same-origin needs a Host that ALLOWED_HOSTS allows: an exact name, a ".domain" pattern (the domain and
+    its subdomains) or "*"; a page of another host that names itself in Host is not the site."""
+    table = await new_table()
+    cases = [
+        (["pub.example.com"], b"PUB.example.com:8000", "snapshot"),
+        ([".example.com"], b"bar.example.com", "snapshot"),
+        ([".example.com"], b"example.com", "snapshot"),
+        ([".example.com"], b"evil-example.com", 4403),
+        (["pub.example.com"], b"other.example.com", 4403),
+        (["*"], b"anything.test:9000", "snapshot"),
+    ]
+    seen, expected = [], []
+    for allowed, host, outcome in cases:
+        settings.ALLOWED_HOSTS = allowed
+        page = f"http://{host.decode().lower()}"
+        communicator, first = await open_socket(f"/ws/tables/{table.pk}/", [(b"host", host), origin(page)])
+        seen.append((allowed, host, first.get("close", first.get("type"))))
+        expected.append((allowed, host, outcome))
+        await communicator.disconnect()
+    assert seen == expected
