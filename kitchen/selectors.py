@@ -13,9 +13,7 @@ from ordering.menu import menu_current
 from ordering.models import Order, OrderStatus, Table
 from ordering.selectors import kitchen_open_orders, open_tickets, table_list, with_lines
 from ordering.serializers import TableSerializer, order_render
-from payments.events import ATTENTION
-from payments.models import PaymentEvent
-from payments.serializers import PaymentEventSerializer
+from realtime import snapshots
 from realtime.broadcast import feed_seqs
 
 
@@ -61,10 +59,6 @@ def pending_pre_orders() -> list[Order]:
     return with_lines(Order.objects.filter(status=OrderStatus.PRE_ORDER).order_by("order_date", "id"))
 
 
-def payments_needing_attention() -> QuerySet[PaymentEvent]:
-    return PaymentEvent.objects.filter(outcome__in=ATTENTION).order_by("-received_at", "-id")[:200]
-
-
 def staff_calls(*, open_only: bool = False) -> QuerySet[StaffCall]:
     """Newest first. Open calls are all returned (they wait for someone); history is bounded."""
     calls = StaffCall.objects.select_related("table", "acked_by").order_by("-created_at", "-id")
@@ -107,9 +101,9 @@ def staff_snapshot() -> dict:
         "menu_version": menu.version,
         "tables": tables,
         "pending_pre_orders": [order_render(order) for order in pending_pre_orders()],
-        "payments": PaymentEventSerializer(payments_needing_attention(), many=True).data,
         "calls": _open_calls(),
         # Beyond the contract's keys: the open tickets themselves, so the floor shows their age and keeps
         # its counts true from the events that follow.
         "orders": [order_render(order) for order in kitchen_open_orders()],
+        **snapshots.parts(events.GROUP_STAFF),  # payments: "payments", the deliveries needing attention
     }

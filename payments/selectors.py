@@ -1,8 +1,12 @@
 """Reads of the payments app."""
 
+from django.db.models import QuerySet
+
 from ordering.errors import NotFound
 from ordering.selectors import parse_int_id
+from payments.events import ATTENTION
 from payments.models import PaymentEvent
+from payments.serializers import PaymentEventSerializer
 
 
 def payment_not_found() -> NotFound:
@@ -17,3 +21,12 @@ def payment_event_get(*, event_id, lock: bool = False) -> PaymentEvent:
     if event is None:
         raise payment_not_found()
     return event
+
+
+def payments_needing_attention() -> QuerySet[PaymentEvent]:
+    return PaymentEvent.objects.filter(outcome__in=ATTENTION).order_by("-received_at", "-id")[:200]
+
+
+def staff_snapshot_part() -> dict:
+    """The staff screens' "payments" (CONTRACT.md section 5): deliveries staff must look at."""
+    return {"payments": PaymentEventSerializer(payments_needing_attention(), many=True).data}
