@@ -68,7 +68,7 @@ test-browser: install ## Playwright + Debian chromium end-to-end tests
 	$(PYTEST) -q -m browser
 
 test-coverage: install ## the suite with a coverage report
-	$(PYTEST) -q --cov=ordering --cov=kitchen --cov=payments --cov=config --cov-report=term-missing
+	$(PYTEST) -q --cov=ordering --cov=kitchen --cov=payments --cov=realtime --cov=background --cov=core --cov=config --cov-report=term-missing
 
 test-parallel: install ## the suite on both cores (pytest-xdist)
 	$(PYTEST) -q -n 2 -m "not browser and not concurrency"
@@ -94,7 +94,7 @@ format: install ## ruff format and autofix
 	$(RUN) ruff format .
 
 type-check: install ## mypy
-	$(RUN) mypy ordering kitchen payments config
+	$(RUN) mypy ordering kitchen payments realtime background core config
 
 pre-commit: lint test-fast ## what to run before a commit
 

@@ -10,7 +10,7 @@ django_wsgi_app = get_wsgi_application()  # sets Django up before the consumers 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from core.jobs import JobsStarter  # noqa: E402
+from background.jobs import JobsStarter  # noqa: E402
 from core.serving import BodyLimit, KeptAnswers, RequestLog, WSGIOnThreads, tune_gc  # noqa: E402
 from kitchen.routing import websocket_urlpatterns as kitchen_ws  # noqa: E402
 from ordering.menu import menu_etag_for_query, menu_generation  # noqa: E402

@@ -24,6 +24,10 @@ KOREAN_DETAIL = {
     "parse_error": "JSON 본문을 읽을 수 없습니다.",
     "throttled": "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
     "csrf_failed": "CSRF 검증에 실패했습니다. 페이지를 새로고침해 주세요.",
+    "bad_request": "잘못된 요청입니다.",
+    "payload_too_large": "요청 본문이 너무 큽니다.",
+    "server_error": "서버 오류가 발생했습니다.",
+    "error": "요청을 처리할 수 없습니다.",
 }
 # DRF's own code for a rate limit, as the contract names it; a view's own Throttled subclass keeps its code.
 THROTTLED_CODES = {"throttled": "too_many_requests"}
@@ -100,7 +104,7 @@ def _json(code: str, detail: str, status_code: int) -> JsonResponse:
 
 
 def handler400(request, exception=None):
-    return _json("bad_request", "잘못된 요청입니다.", 400)
+    return _json("bad_request", KOREAN_DETAIL["bad_request"], 400)
 
 
 def handler403(request, exception=None):
@@ -112,7 +116,7 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
-    return _json("server_error", "서버 오류가 발생했습니다.", 500)
+    return _json("server_error", KOREAN_DETAIL["server_error"], 500)
 
 
 def csrf_failure(request, reason=""):

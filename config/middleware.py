@@ -1,5 +1,7 @@
 from django.http import JsonResponse
 
+from config.exceptions import KOREAN_DETAIL, error_body
+
 
 class JsonErrorsMiddleware:
     """API paths answer errors in the contract's JSON body, even with DEBUG on.
@@ -15,12 +17,12 @@ class JsonErrorsMiddleware:
     API_PREFIXES = ("/api/", "/healthz")
     API_PATHS = ("/api",)
     STATUS_CODES = {
-        400: ("bad_request", "잘못된 요청입니다."),
-        403: ("permission_denied", "직원만 사용할 수 있습니다."),
-        404: ("not_found", "찾을 수 없습니다."),
-        405: ("method_not_allowed", "허용되지 않는 요청 방식입니다."),
-        413: ("payload_too_large", "요청 본문이 너무 큽니다."),
-        500: ("server_error", "서버 오류가 발생했습니다."),
+        400: "bad_request",
+        403: "permission_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        500: "server_error",
     }
 
     def __init__(self, get_response):
@@ -36,11 +38,10 @@ class JsonErrorsMiddleware:
             # A DRF view's own error, rendered by the view's renderer (the schema's YAML), keeps its code.
             body = getattr(response, "data", None)
             if not (isinstance(body, dict) and isinstance(body.get("code"), str) and "detail" in body):
-                code, detail = self.STATUS_CODES.get(
-                    response.status_code,
-                    ("server_error" if response.status_code >= 500 else "error", "요청을 처리할 수 없습니다."),
+                code = self.STATUS_CODES.get(response.status_code) or (
+                    "server_error" if response.status_code >= 500 else "error"
                 )
-                body = {"code": code, "detail": detail}
+                body = error_body(code, KOREAN_DETAIL[code])
             answer = JsonResponse(body, status=response.status_code, json_dumps_params={"ensure_ascii": False})
             for header in ("WWW-Authenticate", "Retry-After"):
                 if header in response:

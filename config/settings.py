@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "daphne",
     # Before django.contrib.auth: kitchen's createsuperuser (no email needed with --noinput) wins.
     "core",
+    "background",
     "realtime",
     "ordering",
     "kitchen",
@@ -289,7 +290,7 @@ KITCHEN_LATE_MINUTES = env.int("KITCHEN_LATE_MINUTES", default=20)
 # Periodic jobs (expiry, Discord and PayAction outboxes) run inside every served process.
 BACKGROUND_JOBS = env.bool("BACKGROUND_JOBS", default=True)
 BACKGROUND_JOBS_INTERVAL = env.float("BACKGROUND_JOBS_INTERVAL", default=1.0)
-# Periodic jobs, each a function run every BACKGROUND_JOBS_INTERVAL seconds (core.jobs).
+# Periodic jobs, each a function run every BACKGROUND_JOBS_INTERVAL seconds (background.jobs).
 PERIODIC_JOBS = [
     "payments.services.pre_orders_expire",
     "kitchen.services.discord_alerts_dispatch",
@@ -302,7 +303,7 @@ PERIODIC_JOBS = [
 SYNC_THREADS = env.int("SYNC_THREADS", default=2)
 # Garbage-collector thresholds of the served process (core.serving.tune_gc); Python's own are 700,10,10.
 GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[5_000, 20, 20]))
-# Coroutines every served process runs once at start (core.jobs): the event relay, heartbeats, the menu.
+# Coroutines every served process runs once at start (background.jobs): the event relay, heartbeats, the menu.
 PROCESS_TASKS = [
     "realtime.broadcast.start_relay",
     "realtime.heartbeat.start_heartbeats",
@@ -317,7 +318,7 @@ MENU_EDGE = env.bool("MENU_EDGE", default=True)
 # Bounds how long a menu change made around the app (a seed command, SQL by hand) stays unseen.
 MENU_CACHE_SECONDS = env.float("MENU_CACHE_SECONDS", default=2.0)
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
-# Outboxes (core/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
+# Outboxes (background/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=30.0)

@@ -4,6 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core.health import HealthApi
 
+# The admin's own titles, in Korean like the rest of it (CONTRACT.md section 7).
+admin.site.site_header = admin.site.site_title = "축제 주점 관리"
+admin.site.index_title = "관리 메뉴"
+
 urlpatterns = [
     path("api/", include("ordering.urls")),
     path("api/", include("kitchen.urls")),

@@ -7,10 +7,14 @@ from core.models import StaffAction
 class StaffActionAdmin(admin.ModelAdmin):
     """Read-only: a record of what staff did is evidence, not something to edit."""
 
-    list_display = ["created_at", "user", "action", "target"]
+    list_display = ["created_at", "user", "action", "target", "what"]
     list_filter = ["action", "user"]
     search_fields = ["target", "user__username"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="내용")
+    def what(self, action: StaffAction) -> str:
+        return ", ".join(f"{key}: {value}" for key, value in action.detail.items())
 
     def has_add_permission(self, request):
         return False

@@ -91,7 +91,7 @@ class CallStaffApi(APIView):
         raise TooManyCalls(wait)
 
     def initial(self, request, *args, **kwargs):
-        selectors.table_get(table_id=kwargs["table_id"])  # unknown tables are 404, not rate limited
+        selectors.table_row(table_id=kwargs["table_id"])  # unknown tables are 404, not rate limited
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

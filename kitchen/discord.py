@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from django.utils import timezone
 
-from core.outbox import Delivery, post_json
+from background.outbox import Delivery, post_json
 from ordering.models import Order
 
 FIELD_LIMIT = 1024

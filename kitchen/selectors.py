@@ -1,6 +1,9 @@
 """Reads for the staff screens: the floor, the calls, the QR codes. Fixed query counts, whatever the number
 of tables or the length of the night."""
 
+import ipaddress
+from urllib.parse import urlsplit
+
 import segno
 from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -20,6 +23,18 @@ from realtime.broadcast import feed_seqs
 def table_page_url(table: Table, *, base_url: str) -> str:
     """The address phones open for a table: PUBLIC_BASE_URL when set, else the asking request's host."""
     return (settings.PUBLIC_BASE_URL or base_url).rstrip("/") + f"/t/{table.pk}/"
+
+
+def loopback_host(url: str) -> str | None:
+    """The host of `url` if only this machine can open it (localhost, 127.x, ::1): a QR of it is useless
+    to a guest's phone."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        return host if ipaddress.ip_address(host).is_loopback else None
+    except ValueError:
+        return None
 
 
 def table_qr_svg(url: str) -> str:

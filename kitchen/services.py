@@ -8,14 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from core import audit, outbox
+from background import outbox
+from core import audit
 from kitchen import discord, logins
 from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
 from ordering import events
 from ordering.errors import Conflict, DomainError, NotFound
 from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of, ticket_tenths
-from ordering.selectors import order_get, order_locked, parse_int_id, table_get
+from ordering.selectors import order_get, order_locked, parse_int_id, table_row
 
 TRANSITIONS = {
     (KitchenStatus.QUEUED, KitchenStatus.COOKING),
@@ -82,7 +83,7 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
 @transaction.atomic
 def staff_call(*, table_id, message: str = "") -> StaffCall:
     """A customer's call: stored, every call its own, shown on every staff screen until acknowledged."""
-    table = table_get(table_id=table_id)
+    table = table_row(table_id=table_id)
     call = StaffCall.objects.create(table=table, message=message)
     kitchen_events.staff_called(call)
     return call
@@ -109,7 +110,7 @@ def staff_call_ack(*, call_id, by=None) -> StaffCall:
 
 
 def discord_alerts_dispatch() -> int:
-    """Send the alert of every completed order once (see core.outbox for the claim)."""
+    """Send the alert of every completed order once (see background.outbox for the claim)."""
     if not settings.DISCORD_WEBHOOK_URL:
         return 0
     due = Order.objects.filter(status=OrderStatus.COMPLETED, paid_at__gte=timezone.now() - ALERT_WINDOW)

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from kitchen import logins
-from kitchen.selectors import table_qr_list
+from kitchen.selectors import loopback_host, table_qr_list
 from ordering import selectors
 from ordering.errors import NotFound
 from ordering.models import Station
@@ -16,7 +16,7 @@ from ordering.models import Station
 @ensure_csrf_cookie
 def table_page(request, table_id):
     try:
-        table = selectors.table_get(table_id=table_id)
+        table = selectors.table_row(table_id=table_id)
     except NotFound:
         return render(request, "ordering/table_missing.html", status=404)
     # The page shows a wait screen while the table is closed, but only when opening is required.
@@ -62,11 +62,15 @@ def staff_menu_page(request):
 @staff_member_required(login_url=settings.LOGIN_URL)
 @ensure_csrf_cookie
 def staff_tables_page(request):
-    tables = table_qr_list(base_url=request.build_absolute_uri("/"))
+    base_url = request.build_absolute_uri("/")
     return render(
         request,
         "kitchen/staff_tables.html",
-        {"tables": tables, "opening_required": settings.TABLE_OPENING_REQUIRED},
+        {
+            "tables": table_qr_list(base_url=base_url),
+            "opening_required": settings.TABLE_OPENING_REQUIRED,
+            "qr_loopback_host": loopback_host(settings.PUBLIC_BASE_URL or base_url),
+        },
     )
 
 

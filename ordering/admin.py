@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from ordering.models import Food, Order, OrderItem, Refund, Table
+from ordering.selectors import next_display_order
 from ordering.services import food_save
 
 
@@ -11,6 +12,12 @@ class FoodAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # Sold-out, stock and price go through /staff/menu/ (ordering.services.food_update) so they are pushed live.
     readonly_fields = ["sold_out", "stock", "updated_at"]
+
+    def get_changeform_initial_data(self, request):
+        # A new dish goes after the others (display_order 0 would put it above the whole menu on every phone).
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("display_order", next_display_order())
+        return initial
 
     def save_model(self, request, obj, form, change):
         food_save(food=obj, by=request.user)  # attributed, and phones see a new dish or a new price at once

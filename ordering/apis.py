@@ -258,7 +258,7 @@ class TableCartApi(PublicAPIView):
         responses={200: CartSerializer, **error_responses(404)},
     )
     def get(self, request, table_id):
-        table = selectors.table_get(table_id=table_id)
+        table = selectors.table_row(table_id=table_id)
         return Response(CartSerializer(selectors.cart_of(table_id=table.pk)).data)
 
     @extend_schema(
@@ -270,7 +270,7 @@ class TableCartApi(PublicAPIView):
         "409 cart_changed with the current cart. Every change reaches the table's phones as cart.updated.",
     )
     def put(self, request, table_id):
-        selectors.table_get(table_id=table_id)  # 404 before validating the body
+        selectors.table_row(table_id=table_id)  # 404 before validating the body
         data = CartInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = services.cart_put(

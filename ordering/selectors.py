@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from ordering.errors import NotFound
 from ordering.models import (
@@ -58,6 +58,11 @@ def food_not_found() -> NotFound:
 # --- foods ------------------------------------------------------------------------------------------
 
 
+def next_display_order() -> int:
+    """After every dish on the menu: where a new one goes."""
+    return (Food.objects.aggregate(last=Max("display_order"))["last"] or 0) + 1
+
+
 def food_get(*, food_id) -> Food:
     pk = parse_int_id(food_id, missing=food_not_found)
     try:
@@ -78,13 +83,19 @@ def table_total_spent(*, table_id) -> int:
     return _tab_orders(table_id).filter(status=OrderStatus.COMPLETED).aggregate(s=SPENT)["s"] or 0
 
 
-def table_get(*, table_id) -> Table:
-    """The table with `total_spent` of its current session (404 table_not_found)."""
-    pk = parse_uuid(table_id, missing=table_not_found)
-    table = Table.objects.filter(pk=pk).first()
+def table_row(*, table_id, lock: bool = False) -> Table:
+    """The table's row (404 table_not_found); `lock` inside a write."""
+    tables = Table.objects.select_for_update() if lock else Table.objects
+    table = tables.filter(pk=parse_uuid(table_id, missing=table_not_found)).first()
     if table is None:
         raise table_not_found()
-    table.total_spent = table_total_spent(table_id=pk)
+    return table
+
+
+def table_get(*, table_id) -> Table:
+    """The table with `total_spent` of its current session (404 table_not_found)."""
+    table = table_row(table_id=table_id)
+    table.total_spent = table_total_spent(table_id=table.pk)
     return table
 
 

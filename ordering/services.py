@@ -14,7 +14,7 @@ from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
 from ordering.models import Cart, Food, Order, OrderItem, OrderStatus, Table
-from ordering.selectors import food_get, table_get
+from ordering.selectors import food_get
 from ordering.serializers import CartSerializer
 
 logger = logging.getLogger(__name__)
@@ -260,8 +260,7 @@ def table_create(*, name: str | None = None, by=None) -> Table:
 
 
 def _table_locked(table_id) -> Table:
-    table = table_get(table_id=table_id)
-    return Table.objects.select_for_update().get(pk=table.pk)
+    return selectors.table_row(table_id=table_id, lock=True)
 
 
 def _tab_archive(table: Table, *, force: bool) -> int:

@@ -41,7 +41,7 @@ class PreOrderCreateApi(APIView):
         description="Pay-first order: stock reserved until `expires_at`; pay with the Toss link in `redirect_url`.",
     )
     def post(self, request, table_id):
-        table = selectors.table_get(table_id=table_id)
+        table = selectors.table_row(table_id=table_id)
         data = PreOrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.pre_order_create(

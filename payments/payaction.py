@@ -9,7 +9,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from core.outbox import Delivery, post_json
+from background.outbox import Delivery, post_json
 from ordering.models import Order
 
 

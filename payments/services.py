@@ -15,7 +15,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core import audit, outbox
+from background import outbox
+from core import audit
 from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund

@@ -4,7 +4,7 @@
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again. A reload while offline still opens the
 // board (its service worker, /kitchen/sw.js) with the tickets it last knew, kept in localStorage.
-import { $, api, clock, connectLive, duration, h, KEPT_PREFIX, KITCHEN_LABEL, liveIndicator, particle, toast, toLogin, uuid } from "./common.js";
+import { $, api, clock, connectLive, duration, h, KEPT_PREFIX, KITCHEN_LABEL, liveIndicator, particle, TIME_ZONE, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
 const board = $("#board");
@@ -324,6 +324,16 @@ function renderTickets() {
   $("#count-queued").textContent = tickets.filter((o) => partStatus(o) === "queued").length;
   $("#count-cooking").textContent = tickets.filter((o) => partStatus(o) === "cooking").length;
   renderAllDay(tickets);
+  renderMoreBelow();
+}
+
+/** A wall screen is read without touching it: say how many tickets start below the bottom of the screen. */
+function renderMoreBelow() {
+  const below = [...document.querySelectorAll("#tickets .ticket")].filter((ticket) => ticket.getBoundingClientRect().top > window.innerHeight - 48);
+  const button = $("#more-below");
+  button.hidden = below.length === 0;
+  button.textContent = `아래에 주문 ${below.length}건 더 있어요 ↓`;
+  button.onclick = () => below[0]?.scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
 function renderAllDay(tickets) {
@@ -387,7 +397,7 @@ function tick() {
       card.classList.add(cls);
     }
   }
-  $("#clock").textContent = new Date(now()).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
+  $("#clock").textContent = new Date(now()).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: TIME_ZONE });
 }
 
 // --- applying orders --------------------------------------------------------------------------------
@@ -770,6 +780,8 @@ function start() {
   renderSync();
   tick();
   setInterval(tick, 1000);
+  window.addEventListener("scroll", renderMoreBelow, { passive: true });
+  window.addEventListener("resize", renderMoreBelow);
   keepForOffline();
   connectLive(STATION ? `/ws/kitchen/?station=${STATION}` : "/ws/kitchen/", {
     onMessage,

@@ -412,10 +412,14 @@ export function won(amount) {
   return `${Number(amount || 0).toLocaleString("ko-KR")}원`;
 }
 
+// The pub's own clock (CONTRACT.md section 2: Asia/Seoul), whatever the device is set to: the board, the
+// phones and the night report then name the same minute.
+export const TIME_ZONE = "Asia/Seoul";
+
 export function clock(iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return date.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
+  return date.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: TIME_ZONE });
 }
 
 /** "m:ss" or "h:mm:ss" for a duration in ms. */

@@ -4,7 +4,7 @@
 // fetches the report again: the page never adds numbers up itself, so it cannot drift from the report
 // or the CSV. A past night is a fixed record: its events are ignored.
 import { staffCalls } from "./calls.js";
-import { $, ApiError, api, connectLive, fill, h, liveIndicator, toLogin, won } from "./common.js";
+import { $, ApiError, api, connectLive, fill, h, liveIndicator, TIME_ZONE, toLogin, won } from "./common.js";
 
 const REFRESH_AFTER_MS = 500; // events within this window share one fetch
 const REFRESH_SHARE = 5; // at a busy peak, the page waits 5x its last report's time: at most a fifth of a worker
@@ -272,6 +272,7 @@ function renderHead(report) {
     minute: "2-digit",
     second: "2-digit",
     hour12: false,
+    timeZone: TIME_ZONE,
   });
   $("#dash-window").textContent = `${dayTime(report.from)} ~ ${dayTime(report.to)} · ${live ? "실시간" : "기록"} · ${updated} 기준`;
   if (document.activeElement !== dateInput) dateInput.value = report.date; // never under a person's typing

@@ -194,7 +194,7 @@ function tableCard(table) {
       h(
         "li",
         { class: tickets.length ? "fact-on" : "", dataset: { fact: "tickets" } },
-        h("span", {}, "조리 대기"),
+        h("span", {}, "서빙 전"),
         h(
           "strong",
           {},
@@ -233,7 +233,7 @@ function renderFloor() {
   const sales = tables.reduce((sum, table) => sum + (table.total_spent || 0), 0);
   $("#floor-summary").textContent = [
     `영업 중 ${open}/${tables.length}`,
-    `조리 대기 ${state.tickets.size}건`,
+    `서빙 전 ${state.tickets.size}건`,
     `입금 대기 ${state.pending.size}건`,
     `호출 ${calls.calls.size}건`,
     `합계 ${won(sales)}`,
@@ -425,14 +425,16 @@ function unservedLine(count) {
 // An unpaid pre-order leaves the tab too, but it can still be paid; a paid one comes back to the table's tab
 // and the kitchen board (ordering.services.table_orders_reset), so staff hear of it before they go ahead.
 function pendingLine(count) {
-  return count ? `입금을 기다리는 선결제 주문 ${count}건이 있습니다. 나중에 입금되면 이 테이블의 주문과 주방 화면에 다시 나타납니다.\n\n` : "";
+  return count ? `입금을 기다리는 선결제 주문 ${count}건이 있습니다. 나중에 입금되면 주방 화면에 다시 나타납니다 (다음 손님의 주문 내역에는 나오지 않아요).\n\n` : "";
 }
 
 /** Reset or close: say how many tickets are still unserved before asking, then go ahead with force. */
 async function archive(table, action) {
   const closing = action === "close";
   const question = closing
-    ? `${table.name} 테이블을 닫을까요?\n주문 내역이 정리되고(기록에는 남습니다)${OPENING_REQUIRED ? ", 다시 열 때까지 주문을 받지 않습니다" : ""}.`
+    ? `${table.name} 테이블을 닫을까요?\n주문 내역이 정리됩니다 (기록에는 남습니다).\n${
+        OPENING_REQUIRED ? "다시 열 때까지 주문을 받지 않습니다." : "지금 설정(TABLE_OPENING=off)에서는 닫힌 테이블도 주문을 받습니다."
+      }`
     : `${table.name} 테이블을 초기화할까요?\n지금까지의 주문이 손님 화면에서 사라지고 기록에만 남습니다.`;
   const unserved = openTicketsOf(table.id).length;
   const pending = pendingLine(pendingOf(table.id).length);

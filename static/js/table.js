@@ -301,12 +301,19 @@ function sortedOrders() {
 }
 
 function totalSpent() {
-  // CONTRACT.md section 3: completed orders of the current session, refunds taken off
-  let sum = 0;
+  const { prepaid, later } = spentSplit();
+  return prepaid + later;
+}
+
+/** CONTRACT.md section 3's total, split: pre-orders already paid by transfer, and direct orders paid at the
+ * counter later (what the table still owes). Completed orders of the current session, refunds taken off. */
+function spentSplit() {
+  const split = { prepaid: 0, later: 0 };
   for (const order of state.orders.values()) {
-    if (order.status === "completed") sum += order.total_amount - order.refunded_amount;
+    if (order.status !== "completed") continue;
+    split[order.payer_name ? "prepaid" : "later"] += order.total_amount - order.refunded_amount;
   }
-  return sum;
+  return split;
 }
 
 // --- rendering: menu --------------------------------------------------------------------------------
@@ -456,6 +463,7 @@ function renderSheet() {
       required: true,
       placeholder: "예: 홍길동",
       value: typed ? typed.value : load("payer-name", ""),
+      oninput: (event) => save("payer-name", event.target.value), // kept if the sheet is closed midway
     });
     const form = h(
       "form",
@@ -472,7 +480,7 @@ function renderSheet() {
         { class: "field" },
         h("span", { class: "field-label" }, "입금자명"),
         input,
-        h("span", { class: "field-help" }, "토스에서 보내는 사람 이름과 같아야 입금이 자동으로 확인돼요."),
+        h("span", { class: "field-help" }, "토스에서 보내는 사람 이름과 같아야 입금이 자동으로 확인돼요. 은행에 등록된 이름 그대로, 이모지 없이 적어 주세요."),
       ),
       error,
       h(
@@ -685,7 +693,9 @@ const STEPS = ["queued", "cooking", "served"];
 function orderCard(order) {
   const pending = order.status === "pre_order";
   const cancelled = order.status === "cancelled";
-  const label = pending ? "입금 확인 중" : cancelled ? "취소됨" : KITCHEN_LABEL[order.kitchen_status];
+  // A ticket of the kitchen and the bar is served line by line: the guest sees what has come already.
+  const partly = order.status === "completed" && order.kitchen_status !== "served" && order.items.some((i) => i.kitchen_status === "served");
+  const label = pending ? "입금 확인 중" : cancelled ? "취소됨" : partly ? "일부 나왔어요" : KITCHEN_LABEL[order.kitchen_status];
   const statusKey = pending ? "pending" : cancelled ? "cancelled" : order.kitchen_status;
   const stepIndex = STEPS.indexOf(order.kitchen_status);
   const refunds = order.refunds.length
@@ -723,7 +733,12 @@ function orderCard(order) {
       "ul",
       { class: "order-lines" },
       order.items.map((item) =>
-        h("li", {}, h("span", {}, `${item.food.name} × ${item.quantity}`), h("span", {}, won(item.total_price))),
+        h(
+          "li",
+          { dataset: { kitchenStatus: item.kitchen_status } },
+          h("span", {}, `${item.food.name} × ${item.quantity}`, partly && item.kitchen_status === "served" ? h("span", { class: "line-served" }, "✓ 나왔어요") : null),
+          h("span", {}, won(item.total_price)),
+        ),
       ),
     ),
     refunds,
@@ -749,6 +764,10 @@ function renderOrders() {
   const list = $("#order-list");
   list.replaceChildren(...(orders.length ? orders.map(orderCard) : [h("p", { class: "empty" }, "아직 주문이 없어요.")]));
   $("#total-spent").textContent = won(totalSpent());
+  const { prepaid, later } = spentSplit();
+  const split = $("#total-split");
+  split.hidden = !later; // all paid by transfer: nothing to say
+  split.textContent = prepaid ? `선결제 완료 ${won(prepaid)} · 나중에 계산 ${won(later)}` : `나중에 계산할 금액 ${won(later)}`;
   const active = orders.filter((order) => order.status === "completed" && order.kitchen_status !== "served").length;
   $("#orders-summary").textContent = `주문 ${orders.filter((o) => o.status !== "cancelled").length}건${active ? ` · 준비 중 ${active}건` : ""}`;
   const count = $("#orders-count");
@@ -975,7 +994,10 @@ async function callStaff(event) {
 
 function announce(before, order) {
   if (!before) return;
-  if (before.status === "pre_order" && order.status === "completed") toast("입금이 확인됐어요. 주방에 전달했습니다.", "success");
+  if (before.status === "cancelled" && order.status === "completed") {
+    // A deposit that came after the expiry revived it: the guest last read "취소", and may have put it back.
+    toast("늦게 들어온 입금이 확인되어 취소됐던 주문이 다시 접수됐어요. 다시 담은 메뉴는 주문하지 않아도 돼요.", "success", 12000);
+  } else if (before.status === "pre_order" && order.status === "completed") toast("입금이 확인됐어요. 주방에 전달했습니다.", "success");
   else if (before.status === "pre_order" && order.status === "cancelled") toast("입금 시간이 지나 선결제 주문이 취소됐어요.", "warn", 8000);
   else if (before.kitchen_status !== order.kitchen_status) {
     if (order.kitchen_status === "cooking" && before.kitchen_status === "queued") toast("주문하신 메뉴를 만들기 시작했어요.", "info");

@@ -133,3 +133,13 @@ def test_the_same_json_with_other_spacing_is_the_same_body(staff_api, ticket):
     )
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     assert again["Idempotent-Replayed"] == "true"
+
+
+def test_no_body_and_an_empty_object_are_the_same_body(staff_api, table, food):
+    """A retry of a body-less write (open, close, confirm, ack) may be sent with `{}`: it is a repeat."""
+    first = staff_api.post(f"/api/tables/{table.pk}/open/", HTTP_IDEMPOTENCY_KEY="open-1")
+    again = staff_api.generic(
+        "POST", f"/api/tables/{table.pk}/open/", "{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="open-1"
+    )
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+    assert again["Idempotent-Replayed"] == "true"

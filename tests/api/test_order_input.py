@@ -6,6 +6,7 @@ in plain Python. They must agree on valid or not, and on the merged quantities.
 
 import itertools
 import random
+import re
 import uuid
 
 import pytest
@@ -20,6 +21,7 @@ TABLE_IDS = [
     TABLE.replace("-", ""),
     "{" + TABLE + "}",
     "urn:uuid:" + TABLE,
+    TABLE.translate({ord(d): chr(0xFF10 + int(d)) for d in "0123456789"}),  # full-width digits
     TABLE + "0",
     "not-a-uuid",
     "",
@@ -56,9 +58,9 @@ def contract(data):
     """The merged quantities of a valid order, or None: the contract's input rules, read independently."""
     if not isinstance(data, dict) or not isinstance(data.get("table_id"), str):
         return None
-    try:
-        uuid.UUID(data["table_id"])
-    except ValueError:
+    # A UUID as the API writes it, in either case: 8-4-4-4-12 ASCII hex digits (uuid.UUID() would also read
+    # braces, "urn:uuid:", bare hex and full-width digits).
+    if not re.fullmatch(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", data["table_id"]):
         return None
     lines = data.get("items")
     if not isinstance(lines, list) or not 1 <= len(lines) <= 50:

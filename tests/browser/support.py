@@ -29,13 +29,13 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def context(self, *, phone: bool = False):
+    def context(self, *, phone: bool = False, timezone_id: str = "Asia/Seoul", viewport: dict | None = None):
         options = (
             {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
             if phone
-            else {"viewport": {"width": 1440, "height": 900}}
+            else {"viewport": viewport or {"width": 1440, "height": 900}}
         )
-        context = self.browser.new_context(**options, locale="ko-KR", timezone_id="Asia/Seoul")
+        context = self.browser.new_context(**options, locale="ko-KR", timezone_id=timezone_id)
         context.set_default_timeout(LIVE_TIMEOUT_MS)
         self.contexts.append(context)
         return context

@@ -108,7 +108,7 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
     expect(kitchen_ticket).to_have_attribute("data-kitchen-status", "queued")
     expect(kitchen_ticket.locator(".ticket-other")).to_contain_text("바 2개 · 준비중", timeout=EVENT_TIMEOUT_MS)
 
-    # the bar serves its part: gone from the bar, still on the kitchen's board; the order is still cooking
+    # the bar serves its part: gone from the bar, still on the kitchen's board; the phone says part has come
     click_and_check_body(
         bar, bar_ticket.locator("[data-action=served]"), {"kitchen_status": "served", "station": "bar"}
     )
@@ -116,7 +116,7 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
     expect(bar.locator(f'.served-item[data-order-id="{order["id"]}"]')).to_be_visible()
     expect(kitchen_ticket.locator(".ticket-other")).to_contain_text("바 2개 · 서빙완료", timeout=EVENT_TIMEOUT_MS)
     expect(kitchen_ticket).to_be_visible()
-    expect(status).to_have_text("조리중")
+    expect(status).to_have_text("일부 나왔어요")
 
     # the kitchen cooks and serves its part: the whole order is served
     click_and_check_body(

@@ -6,6 +6,7 @@ socket -> another page. Nothing is reloaded; waits are Playwright expectations w
 
 import re
 import time
+from datetime import datetime
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from tests.browser.support import (
     has_class,
     mark_document,
     place_order,
+    place_pre_order,
     same_document,
     wait_live,
 )
@@ -275,6 +277,22 @@ def test_a_pre_order_that_expired_unpaid_goes_back_into_the_cart_with_one_tap(ex
     expect(again).to_be_disabled()
 
 
+def test_a_late_deposit_that_revives_an_expired_pre_order_is_told_on_the_phone(expiring, table, menu):
+    pages, server = expiring, expiring.server
+    tab = pages.table_tab(table)
+    start_pre_order(tab, "이준호", "김치전")
+    status = tab.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    Order.objects.filter(table=table, status="pre_order").update(expires_at=timezone.now())
+    expect(status).to_have_attribute("data-status", "cancelled", timeout=EVENT_TIMEOUT_MS)
+
+    deliver_deposit(server, "이준호", 12000, "browser-late-deposit")
+
+    # the guest last read "취소": the phone says the order is back, so that it is not ordered and paid twice
+    expect(status).to_have_attribute("data-status", "paid", timeout=EVENT_TIMEOUT_MS)
+    expect(tab.locator("#toasts")).to_contain_text("취소됐던 주문이 다시 접수됐어요")
+
+
 def test_pre_order_paid_by_deposit_webhook_turns_paid_on_the_table_tab(pages, server, table, menu):
     tab = pages.table_tab(table)
     start_pre_order(tab, "김영수", "김치전")
@@ -330,3 +348,80 @@ def test_table_reset_clears_the_tab_and_the_board(pages, server, staff, table, o
     expect(board.locator(f'.ticket[data-order-id="{theirs["id"]}"]')).to_be_visible()
     expect(tab.locator(".order-card")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
     expect(tab.locator("#total-spent")).to_have_text("0원")
+
+
+def test_a_ticket_served_part_by_part_shows_on_the_phone_line_by_line(pages, server, staff, table, menu):
+    order = place_order(server, table, (menu["kimchi"], 1), (menu["beer"], 2))
+    tab = pages.table_tab(table)
+    tab.get_by_role("tab", name="주문 현황").click()
+    card = tab.locator(f".order-card[data-order-id='{order['id']}']")
+    expect(card.locator("[data-role=order-status]")).to_have_text("대기")
+
+    token = requests.post(
+        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
+    ).json()["token"]
+    for kitchen_status in ("cooking", "served"):  # the bar pours the beer; the kitchen has not started
+        requests.patch(
+            f"{server.url}/api/orders/{order['id']}/kitchen-status/",
+            json={"kitchen_status": kitchen_status, "station": "bar"},
+            headers={"Authorization": f"Token {token}"},
+            timeout=10,
+        ).raise_for_status()
+
+    expect(card.locator("[data-role=order-status]")).to_have_text("일부 나왔어요", timeout=EVENT_TIMEOUT_MS)
+    expect(card.locator("li[data-kitchen-status=served]")).to_contain_text("맥주")
+    expect(card.locator("li[data-kitchen-status=served]")).to_contain_text("✓ 나왔어요")
+    expect(card.locator("li[data-kitchen-status=queued]")).not_to_contain_text("나왔어요")
+
+
+def test_a_phone_set_to_another_time_zone_shows_the_pubs_clock(pages, server, table, menu):
+    order = place_order(server, table, (menu["kimchi"], 1))
+    seoul = timezone.localtime(datetime.fromisoformat(order["order_date"])).strftime("%H:%M")
+    tab = pages.new_page(pages.context(phone=True, timezone_id="America/New_York"))
+    tab.goto(f"{server.url}/t/{table.pk}/")
+    wait_live(tab)
+    tab.get_by_role("tab", name="주문 현황").click()
+
+    expect(tab.locator(".order-card .order-time")).to_have_text(seoul)
+
+
+def test_the_payer_name_typed_is_kept_when_the_sheet_is_closed_midway(pages, table, menu):
+    tab = pages.table_tab(table)
+    add_to_cart(tab, "김치전")
+    tab.locator("#cart-open").click()
+    tab.locator("#preorder-start").click()
+    tab.locator("#payer-name").fill("김민지")
+    tab.locator("#cart-sheet [data-close]").click()
+
+    tab.locator("#cart-open").click()
+    tab.locator("#preorder-start").click()
+
+    expect(tab.locator("#payer-name")).to_have_value("김민지")
+
+
+def test_the_board_says_how_many_tickets_wait_below_the_screen(pages, server, staff, table, menu):
+    board = pages.staff_page(staff, "/kitchen/", context=pages.context(viewport={"width": 1280, "height": 800}))
+    for _ in range(8):
+        place_order(server, table, (menu["kimchi"], 1), (menu["beer"], 1))
+    expect(board.locator("#tickets .ticket")).to_have_count(8, timeout=EVENT_TIMEOUT_MS)
+
+    more = board.locator("#more-below")
+    expect(more).to_be_visible()
+    expect(more).to_have_text(re.compile(r"^아래에 주문 \d+건 더 있어요"))
+    below = int(re.search(r"\d+", more.inner_text()).group())
+    assert 0 < below < 8
+
+    more.click()
+    board.mouse.wheel(0, 5000)
+    expect(more).to_be_hidden()
+
+
+def test_the_tab_says_how_much_is_paid_and_how_much_is_paid_later(pages, server, table, menu):
+    place_order(server, table, (menu["kimchi"], 1))  # a direct order: paid at the counter later
+    place_pre_order(server, table, "김영수", menu["beer"], 2)
+    deliver_deposit(server, "김영수", 10000, "browser-split-1")
+    tab = pages.table_tab(table)
+    tab.get_by_role("tab", name="주문 현황").click()
+
+    expect(tab.locator("#total-spent")).to_have_text("22,000원")
+    expect(tab.locator("#total-split")).to_have_text("선결제 완료 10,000원 · 나중에 계산 12,000원")

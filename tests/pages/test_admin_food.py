@@ -31,6 +31,16 @@ def test_an_admin_edit_keeps_the_rows_stock_and_raises_its_version_once():
     assert (saved.name, saved.price, saved.stock, saved.version) == ("해물김치전", 13000, 3, food.version + 2)
 
 
+def test_a_new_dish_in_the_admin_is_offered_a_place_after_the_menu():
+    FoodFactory(display_order=7)
+    client = Client()
+    client.force_login(StaffFactory(is_superuser=True))
+
+    html = client.get("/admin/ordering/food/add/").content.decode()
+
+    assert 'name="display_order" value="8"' in html
+
+
 def test_an_admin_edit_and_a_new_dish_are_attributed_to_the_staff_member():
     from core.models import StaffAction
 

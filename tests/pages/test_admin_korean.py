@@ -46,6 +46,25 @@ def test_the_admin_index_names_every_app_in_korean(admin_client):
     assert captions and all(not re.search(r"[A-Za-z]", c) for c in captions), captions
 
 
+def test_staff_actions_are_listed_by_their_korean_names_with_what_changed(admin_client):
+    from rest_framework.test import APIClient
+
+    from ordering.services import order_place
+    from tests.factories import FoodFactory, TableFactory
+
+    order = order_place(table_id=TableFactory(name="B2").pk, quantities={FoodFactory().pk: 1})
+    cook = StaffFactory(username="주방장")
+    api = APIClient()
+    api.force_authenticate(cook)
+    api.patch(f"/api/orders/{order.pk}/kitchen-status/", {"kitchen_status": "cooking"}, format="json")
+
+    page = admin_client.get("/admin/core/staffaction/").content.decode()
+
+    assert "조리 상태 변경" in page and "kitchen_status: cooking" in page and "주방장" in page
+    assert "축제 주점 관리" in page
+    assert set(StaffAction.objects.values_list("action", flat=True)) <= set(StaffAction.Action.values)
+
+
 def test_staff_actions_cannot_be_changed_or_deleted(admin_client):
     audit.record(None, "table_reset", "A1")
     action = StaffAction.objects.get()

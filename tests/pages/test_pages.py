@@ -76,6 +76,31 @@ def test_staff_tables_page_has_one_qr_code_per_table_with_its_absolute_link(staf
         assert f'href="http://testserver/t/{table.pk}/"' in html
 
 
+@pytest.mark.parametrize(
+    ("host", "public_base_url", "warned"),
+    [
+        ("127.0.0.1:8000", "", "127.0.0.1"),
+        ("localhost:8000", "", "localhost"),
+        ("[::1]:8000", "", "::1"),
+        ("192.168.0.10:8000", "", None),
+        ("127.0.0.1:8000", "http://192.168.0.10:8000", None),  # the QR codes carry PUBLIC_BASE_URL
+        ("192.168.0.10:8000", "http://localhost:8000", "localhost"),
+    ],
+)
+def test_the_qr_sheet_warns_when_its_codes_point_at_this_machine_only(
+    staff_client, settings, host, public_base_url, warned
+):
+    settings.ALLOWED_HOSTS, settings.PUBLIC_BASE_URL = ["*"], public_base_url
+    TableFactory(name="A1")
+
+    html = staff_client.get("/staff/tables/", HTTP_HOST=host).content.decode()
+
+    if warned is None:
+        assert 'id="qr-warning"' not in html
+    else:
+        assert 'id="qr-warning"' in html and f"<strong>{warned}</strong>" in html
+
+
 def test_login_page_is_korean_and_keeps_next(client):
     html = client.get("/accounts/login/?next=/staff/menu/").content.decode()
     assert "직원 로그인" in html

@@ -5,7 +5,7 @@ Under daphne, which has no lifespan, tests/payments/test_served.py proves they s
 
 import asyncio
 
-from core.jobs import JobsStarter
+from background.jobs import JobsStarter
 
 
 async def started(starter: JobsStarter) -> tuple[asyncio.Task, asyncio.Queue, list[dict]]:

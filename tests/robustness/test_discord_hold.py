@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from core import outbox
+from background import outbox
 from kitchen.services import discord_alerts_dispatch, staff_call, staff_call_alerts_dispatch
 from ordering.models import Order
 from ordering.services import order_place

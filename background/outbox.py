@@ -8,7 +8,7 @@ sends it (at-least-once in that one case: the outside service may have received 
 
 A 429 holds the whole service (a Discord webhook is one bucket) until its `retry_after`: nothing more is sent
 to it before then, whichever row, outbox or process. The hold is written to the cache (Redis: shared by every
-process) and to the database (`core.OutboxHold`), and every claim checks the database, so it holds with a
+process) and to the database (`background.OutboxHold`), and every claim checks the database, so it holds with a
 per-process cache, with the cache down, and for rows that became due during the wait.
 """
 
@@ -26,7 +26,7 @@ from django.db import OperationalError, transaction
 from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 
-from core.models import OutboxHold
+from background.models import OutboxHold
 
 logger = logging.getLogger(__name__)
 
