@@ -8,9 +8,10 @@ class StaffActionAdmin(admin.ModelAdmin):
     """Read-only: a record of what staff did is evidence, not something to edit."""
 
     list_display = ["created_at", "user", "action", "target", "what"]
-    list_filter = ["action", "user"]
     search_fields = ["target", "user__username"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: it groups by day with the database's time zone functions, which a MariaDB without
+    # its time zone tables (the usual install) refuses; the list is newest first and filters by day instead.
+    list_filter = ["action", "user", ("created_at", admin.DateFieldListFilter)]
 
     @admin.display(description="내용")
     def what(self, action: StaffAction) -> str:
