@@ -8,6 +8,7 @@ staff pages on a laptop and on a phone. Never downloads a browser.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,8 @@ def seed_orders(client: Client, env: dict) -> None:
     client.refund(served, "맥주", 1, "잘못 나감")
     cooking = client.order("A2", 떡볶이=1, 사이다=2)
     client.kitchen(cooking, "cooking")
+    partly = client.order("A2", 김치전=1, 콜라=1)  # the bar's cola is out, the pancake not yet
+    client.kitchen(partly, "cooking", "served", station="bar")
     client.kitchen(warn, "cooking", "served", station="bar")  # the soju is out, the pancake still cooking
     client.kitchen(warn, "cooking", station="kitchen")
     client.kitchen(mid, "cooking", station="bar")
@@ -184,6 +187,11 @@ def wait_live(page) -> None:
     expect(page.locator("#live")).to_have_attribute("data-state", "open", timeout=10_000)
 
 
+def ticket_of(board, table: str):
+    """The board's ticket of a table, by its name (an order number may contain the same letters)."""
+    return board.locator(".ticket", has=board.locator(".ticket-table", has_text=re.compile(f"^{table}$")))
+
+
 def shoot(page, name: str, **kwargs) -> None:
     page.wait_for_timeout(400)  # let transitions settle (a picture, not an assertion)
     path = OUT / f"{name}.png"
@@ -204,7 +212,7 @@ def take(base: str, client: Client) -> None:
             board = wall.new_page()
             login(board, base)
             wait_live(board)
-            ticket = board.locator(".ticket", has_text="C4")
+            ticket = ticket_of(board, "C4")
             ticket.get_by_role("button", name="서빙완료").click()
             expect(board.locator(".served-item", has_text="C4")).to_be_visible()
             client.order("B5", 김치전=2, 콜라=1)  # arrives live
@@ -218,7 +226,7 @@ def take(base: str, client: Client) -> None:
             shoot(board, "kitchen-station")
             board.goto(f"{base}/kitchen/?station=bar")
             wait_live(board)
-            bar_ticket = board.locator(".ticket", has_text="B5")
+            bar_ticket = ticket_of(board, "B5")
             bar_ticket.locator("[data-action=cooking]").click()
             expect(bar_ticket).to_have_attribute("data-kitchen-status", "cooking")
             board.locator(".call-banner", has_text="A4").get_by_role("button", name="확인").click()
@@ -233,6 +241,16 @@ def take(base: str, client: Client) -> None:
             login(upright, base)
             wait_live(upright)
             shoot(upright, "kitchen-tablet")
+
+            # a laptop as the board: fewer tickets fit, the rest are counted at the bottom
+            small = browser.new_context(
+                viewport={"width": 1280, "height": 800}, locale="ko-KR", timezone_id="Asia/Seoul"
+            )
+            laptop_board = small.new_page()
+            login(laptop_board, base)
+            wait_live(laptop_board)
+            expect(laptop_board.locator("#more-below")).to_be_visible()
+            shoot(laptop_board, "kitchen-laptop")
 
             phone = browser.new_context(**PHONE, locale="ko-KR", timezone_id="Asia/Seoul")
             tab = phone.new_page()
@@ -315,6 +333,7 @@ def main() -> None:
         "DISCORD_WEBHOOK_URL": "",
         "PAYACTION_API_KEY": "",
         "TABLE_OPENING": "required",
+        "PUBLIC_BASE_URL": "http://192.168.0.10:8000",  # what a venue's QR codes carry (not this loopback)
         "DJANGO_SUPERUSER_USERNAME": STAFF[0],
         "DJANGO_SUPERUSER_PASSWORD": STAFF[1],
     }

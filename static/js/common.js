@@ -379,7 +379,12 @@ const TOASTS_KEPT = 3;
 export function toast(message, kind = "info", ms = 4500) {
   const box = document.getElementById("toasts");
   if (!box) return;
-  const item = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  // A tap puts it away: on a phone it covers the header (the table's name, 직원 호출) while it shows.
+  const item = h(
+    "div",
+    { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status", title: "눌러서 닫기", onclick: () => item.remove() },
+    message,
+  );
   box.append(item);
   while (box.children.length > TOASTS_KEPT) box.firstElementChild.remove();
   raiseToTop(box);

@@ -425,3 +425,16 @@ def test_the_tab_says_how_much_is_paid_and_how_much_is_paid_later(pages, server,
 
     expect(tab.locator("#total-spent")).to_have_text("22,000원")
     expect(tab.locator("#total-split")).to_have_text("선결제 완료 10,000원 · 나중에 계산 12,000원")
+
+
+def test_a_toast_is_put_away_with_a_tap(pages, table):
+    tab = pages.table_tab(table)
+    tab.get_by_role("button", name="직원 호출").click()
+    tab.get_by_role("button", name="물 주세요").click()
+    tab.get_by_role("button", name="직원 부르기").click()
+    toast = tab.locator("#toasts .toast").first
+    expect(toast).to_be_visible()
+
+    toast.dispatch_event("click")  # a tap; Playwright waits for its entry animation otherwise
+
+    expect(tab.locator("#toasts .toast")).to_have_count(0, timeout=1_000)  # it would stay 4.5 s on its own
