@@ -331,6 +331,7 @@ function renderTickets() {
 function renderMoreBelow() {
   const below = [...document.querySelectorAll("#tickets .ticket")].filter((ticket) => ticket.getBoundingClientRect().top > window.innerHeight - 48);
   const button = $("#more-below");
+  if (!button) return; // a page kept from before this release (the offline copy) has no such button
   button.hidden = below.length === 0;
   button.textContent = `아래에 주문 ${below.length}건 더 있어요 ↓`;
   button.onclick = () => below[0]?.scrollIntoView({ behavior: "smooth", block: "start" });

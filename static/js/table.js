@@ -766,8 +766,10 @@ function renderOrders() {
   $("#total-spent").textContent = won(totalSpent());
   const { prepaid, later } = spentSplit();
   const split = $("#total-split");
-  split.hidden = !later; // all paid by transfer: nothing to say
-  split.textContent = prepaid ? `선결제 완료 ${won(prepaid)} · 나중에 계산 ${won(later)}` : `나중에 계산할 금액 ${won(later)}`;
+  if (split) {
+    split.hidden = !later; // all paid by transfer: nothing to say
+    split.textContent = prepaid ? `선결제 완료 ${won(prepaid)} · 나중에 계산 ${won(later)}` : `나중에 계산할 금액 ${won(later)}`;
+  }
   const active = orders.filter((order) => order.status === "completed" && order.kitchen_status !== "served").length;
   $("#orders-summary").textContent = `주문 ${orders.filter((o) => o.status !== "cancelled").length}건${active ? ` · 준비 중 ${active}건` : ""}`;
   const count = $("#orders-count");
