@@ -28,7 +28,10 @@ def table_page_url(table: Table, *, base_url: str) -> str:
 def loopback_host(url: str) -> str | None:
     """The host of `url` if only this machine can open it (localhost, 127.x, ::1): a QR of it is useless
     to a guest's phone."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # not a URL at all (a PUBLIC_BASE_URL mistyped): nothing to say about its host
+        return None
     if host == "localhost" or host.endswith(".localhost"):
         return host
     try:

@@ -21,7 +21,12 @@ def table_page(request, table_id):
         return render(request, "ordering/table_missing.html", status=404)
     # The page shows a wait screen while the table is closed, but only when opening is required.
     required = settings.TABLE_OPENING_REQUIRED
-    context = {"table": table, "opening_required": required, "closed": required and not table.is_open}
+    context = {
+        "table": table,
+        "table_suffix": "" if table.name.endswith("테이블") else " 테이블",  # "야외 테이블", not "… 테이블 테이블"
+        "opening_required": required,
+        "closed": required and not table.is_open,
+    }
     return render(request, "ordering/table.html", context)
 
 

@@ -99,15 +99,6 @@ def table_get(*, table_id) -> Table:
     return table
 
 
-def _table_row(table_id, *, lock: bool) -> Table:
-    pk = parse_uuid(table_id, missing=table_not_found)
-    tables = Table.objects.select_for_update() if lock else Table.objects
-    try:
-        return tables.get(pk=pk)
-    except Table.DoesNotExist:
-        raise table_not_found() from None
-
-
 def table_for_order(*, table_id) -> Table:
     """The table an order is for (without `total_spent`); read inside the order's transaction.
 
@@ -115,7 +106,7 @@ def table_for_order(*, table_id) -> Table:
     (the order would land on a tab that was just archived). Only then: otherwise a table's orders never wait
     for each other.
     """
-    return _table_row(table_id, lock=settings.TABLE_OPENING_REQUIRED)
+    return table_row(table_id=table_id, lock=settings.TABLE_OPENING_REQUIRED)
 
 
 def table_list() -> QuerySet[Table]:
@@ -196,7 +187,7 @@ def table_tab_of(table: Table) -> list[Order]:
 
 def table_tab(*, table_id) -> tuple[Table, list[Order]]:
     """The table, with `total_spent`, and its current session's orders (table_tab_of): four queries."""
-    table = _table_row(table_id, lock=False)  # a read, outside any transaction (sockets, GET)
+    table = table_row(table_id=table_id)  # a read, outside any transaction (sockets, GET)
     return table, table_tab_of(table)
 
 

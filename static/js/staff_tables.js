@@ -422,8 +422,8 @@ function unservedLine(count) {
   return `서빙하지 않은 주문 ${count}건이 있습니다. 계속하면 주방 화면에서도 사라집니다.\n\n`;
 }
 
-// An unpaid pre-order leaves the tab too, but it can still be paid; a paid one comes back to the table's tab
-// and the kitchen board (ordering.services.table_orders_reset), so staff hear of it before they go ahead.
+// An unpaid pre-order leaves the tab too, but it can still be paid; a paid one goes to the kitchen board, not
+// to the next guests' tab (payments.services._complete), so staff hear of it before they go ahead.
 function pendingLine(count) {
   return count ? `입금을 기다리는 선결제 주문 ${count}건이 있습니다. 나중에 입금되면 주방 화면에 다시 나타납니다 (다음 손님의 주문 내역에는 나오지 않아요).\n\n` : "";
 }

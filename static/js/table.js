@@ -300,11 +300,6 @@ function sortedOrders() {
   return [...state.orders.values()].sort((a, b) => (a.order_date < b.order_date ? 1 : -1));
 }
 
-function totalSpent() {
-  const { prepaid, later } = spentSplit();
-  return prepaid + later;
-}
-
 /** CONTRACT.md section 3's total, split: pre-orders already paid by transfer, and direct orders paid at the
  * counter later (what the table still owes). Completed orders of the current session, refunds taken off. */
 function spentSplit() {
@@ -763,8 +758,8 @@ function renderOrders() {
   const orders = sortedOrders();
   const list = $("#order-list");
   list.replaceChildren(...(orders.length ? orders.map(orderCard) : [h("p", { class: "empty" }, "아직 주문이 없어요.")]));
-  $("#total-spent").textContent = won(totalSpent());
   const { prepaid, later } = spentSplit();
+  $("#total-spent").textContent = won(prepaid + later);
   const split = $("#total-split");
   if (split) {
     split.hidden = !later; // all paid by transfer: nothing to say

@@ -85,6 +85,7 @@ def test_staff_tables_page_has_one_qr_code_per_table_with_its_absolute_link(staf
         ("192.168.0.10:8000", "", None),
         ("127.0.0.1:8000", "http://192.168.0.10:8000", None),  # the QR codes carry PUBLIC_BASE_URL
         ("192.168.0.10:8000", "http://localhost:8000", "localhost"),
+        ("192.168.0.10:8000", "http://[not-a-host", None),  # a mistyped setting: no warning, no error
     ],
 )
 def test_the_qr_sheet_warns_when_its_codes_point_at_this_machine_only(
@@ -93,7 +94,10 @@ def test_the_qr_sheet_warns_when_its_codes_point_at_this_machine_only(
     settings.ALLOWED_HOSTS, settings.PUBLIC_BASE_URL = ["*"], public_base_url
     TableFactory(name="A1")
 
-    html = staff_client.get("/staff/tables/", HTTP_HOST=host).content.decode()
+    response = staff_client.get("/staff/tables/", HTTP_HOST=host)
+    html = response.content.decode()
+
+    assert response.status_code == 200
 
     if warned is None:
         assert 'id="qr-warning"' not in html
@@ -117,3 +121,14 @@ def test_logout_is_a_post_and_returns_to_the_login_page(staff_client):
     response = staff_client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert staff_client.get("/kitchen/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"), [("A1", "A1</span> 테이블</h1>"), ("야외 테이블", "야외 테이블</span></h1>")]
+)
+def test_the_table_page_names_the_table_once(client, name, heading):
+    table = TableFactory(name=name)
+
+    html = client.get(f"/t/{table.pk}/").content.decode()
+
+    assert heading in html and "테이블 테이블" not in html
