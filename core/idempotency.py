@@ -1,5 +1,6 @@
 """`Idempotency-Key` on staff writes (CONTRACT.md section 10): a kitchen tablet that lost its connection sends
-its queued taps again, and a tap the server already applied must not apply twice.
+its queued taps again, and a tap the server already applied must not apply twice. Guests' orders accept it too:
+a phone whose answer was lost on the festival Wi-Fi sends its order again, and the kitchen must not cook it twice.
 
 The key is claimed by inserting its row in the same transaction as the write, so the write and its kept
 answer commit together or not at all; a second request with the key waits on the row (the database's unique
@@ -13,6 +14,8 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -62,8 +65,12 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+def _owner(request) -> str:
+    return f"user:{request.user.pk}" if request.user.is_authenticated else "guest"
+
+
 class IdempotentWrites:
-    """Mixin for a DRF view whose writes honour `Idempotency-Key` (staff only: the key is per user)."""
+    """Mixin for a DRF view whose writes honour `Idempotency-Key`: per staff user, or shared by the guests."""
 
     idempotency_claim: IdempotentAnswer | None = None
 
@@ -84,18 +91,19 @@ class IdempotentWrites:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # who is asking, and may they
         key = request.headers.get("Idempotency-Key", "")
-        if request.method not in WRITES or not key or not request.user.is_authenticated:
+        if request.method not in WRITES or not key:
             return
         if len(key) > 200:
             raise KeyInvalid()
-        fingerprint = _fingerprint(request)
+        fingerprint, owner = _fingerprint(request), _owner(request)
+        user = request.user if request.user.is_authenticated else None
         try:
             with transaction.atomic():
                 self.idempotency_claim = IdempotentAnswer.objects.create(
-                    key=key, user=request.user, fingerprint=fingerprint
+                    key=key, owner=owner, user=user, fingerprint=fingerprint
                 )
         except IntegrityError:  # the key was used: after the first request committed (we waited on its row)
-            answer = IdempotentAnswer.objects.get(key=key, user=request.user)
+            answer = IdempotentAnswer.objects.get(key=key, owner=owner)
             if answer.fingerprint != fingerprint:
                 raise KeyReused() from None
             raise _Replay(answer) from None
@@ -106,6 +114,26 @@ class IdempotentWrites:
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="1-200 characters. A repeat with the same key and body answers the first answer and changes "
+    "nothing (`Idempotent-Replayed: true`); the same key with another body is 409 `idempotency_key_reused`. "
+    "Kept 24 hours, per staff user (guests share one space: use a random key).",
+)
+
+
+class IdempotencySchema(AutoSchema):
+    """drf-spectacular's schema (settings DEFAULT_SCHEMA_CLASS), with the header on every write that honours it."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if isinstance(self.view, IdempotentWrites) and self.method in WRITES:
+            parameters = [*parameters, IDEMPOTENCY_KEY]
+        return parameters
 
 
 _next_sweep = 0.0

@@ -197,7 +197,7 @@ class TableCloseApi(IdempotentWrites, APIView):
         return Response(TableSerializer(services.table_close(table_id=table_id, force=force, by=request.user)).data)
 
 
-class OrderCreateApi(PublicAPIView):
+class OrderCreateApi(IdempotentWrites, PublicAPIView):
     throttle_classes = [PublicWriteIpThrottle, PublicWriteTableThrottle]
 
     @extend_schema(

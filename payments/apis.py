@@ -29,7 +29,7 @@ from payments.serializers import (
 PRE_ORDER_MESSAGE = "선주문이 생성되었습니다. 토스로 이동해 입금해 주세요. 입금자명이 같아야 자동으로 확인됩니다."
 
 
-class PreOrderCreateApi(APIView):
+class PreOrderCreateApi(IdempotentWrites, APIView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicWriteIpThrottle, PublicWriteTableThrottle]
 

@@ -14,6 +14,7 @@ import {
   openModal,
   particle,
   toast,
+  uuid,
   won,
 } from "./common.js";
 
@@ -856,8 +857,34 @@ async function refreshMenu() {
   }
 }
 
+// An order sent over the festival Wi-Fi may be placed while its answer is lost. It goes again with the same
+// Idempotency-Key, by itself a few times and then on the guest's next tap: the server places it once.
+const ORDER_TIMEOUT_MS = 15_000;
+const ORDER_RETRY_MS = [1_000, 3_000];
+let unanswered = null; // {text, key}: the order whose answer never came
+
+async function sendOrder(path, body) {
+  const text = `${path} ${JSON.stringify(body)}`;
+  if (unanswered?.text !== text) unanswered = { text, key: uuid() };
+  const { key } = unanswered;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
+      unanswered = null;
+      return result;
+    } catch (error) {
+      if (error.status !== 0) unanswered = null; // a real answer: the next tap is a new order
+      if (error.status !== 0 || attempt >= ORDER_RETRY_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
+    }
+  }
+}
+
 async function orderFailed(error) {
   let message = error.detail;
+  if (error.status === 0 && unanswered) {
+    message = "연결이 불안정해 주문이 접수됐는지 확인하지 못했어요. 다시 누르셔도 같은 주문은 한 번만 접수돼요.";
+  }
   if (error.code === "table_closed") {
     // Closed since this page last heard: the server knows better. The cart stays for when it opens.
     openingRequired = true;
@@ -907,7 +934,7 @@ async function placeDirect() {
   try {
     const { items, cart_version } = await cartForOrder();
     if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
-    const order = await api("/api/orders/", { method: "POST", body: { table_id: tableId, items, cart_version } });
+    const order = await sendOrder("/api/orders/", { table_id: tableId, items, cart_version });
     upsertOrder(order);
     cartOrdered(cart_version);
     state.refused.clear();
@@ -934,9 +961,11 @@ async function placePreOrder(payerName) {
   try {
     const { items, cart_version } = await cartForOrder();
     if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
-    const result = await api(`/api/orders/pre-order/${tableId}/`, {
-      method: "POST",
-      body: { payer_name: payerName, total_amount: cartTotal(), items, cart_version },
+    const result = await sendOrder(`/api/orders/pre-order/${tableId}/`, {
+      payer_name: payerName,
+      total_amount: cartTotal(),
+      items,
+      cart_version,
     });
     payLinks[result.order_id] = {
       redirect_url: result.redirect_url,

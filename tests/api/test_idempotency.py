@@ -143,3 +143,76 @@ def test_no_body_and_an_empty_object_are_the_same_body(staff_api, table, food):
     )
     assert (again.status_code, again.json()) == (first.status_code, first.json())
     assert again["Idempotent-Replayed"] == "true"
+
+
+# --- guests: a phone resending its order after the answer was lost ----------------------------------
+
+
+def test_an_order_sent_again_with_its_key_is_placed_once(api, table, counted_food):
+    body = {"table_id": str(table.pk), "items": [{"food_id": counted_food.pk, "quantity": 2}]}
+
+    first = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="phone-1")
+    again = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="phone-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+    assert Food.objects.get(pk=counted_food.pk).stock == 3  # taken once
+
+
+def test_a_pre_order_sent_again_with_its_key_is_placed_once(api, table, food):
+    body = {"payer_name": "김철수", "total_amount": 12000, "items": [{"food_id": food.pk, "quantity": 1}]}
+    path = f"/api/orders/pre-order/{table.pk}/"
+
+    first = api.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="phone-2")
+    again = api.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="phone-2")
+
+    # Without the key the second would be 409 payer_name_in_use: the guest would think the order failed.
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert Order.objects.count() == 1
+
+
+def test_a_guests_key_with_another_cart_is_409_and_places_nothing(api, table, food):
+    api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="phone-3",
+    )
+    reused = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 5}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="phone-3",
+    )
+
+    assert_error(reused, 409, "idempotency_key_reused")
+    assert Order.objects.count() == 1
+
+
+def test_a_guests_key_is_not_a_staff_users_key(api, staff_api, table, food):
+    """Guests and each staff user have their own keys: the same text from both is two writes."""
+    staff_api.patch(f"/api/foods/{food.pk}/", {"price": 9000}, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    order = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="same",
+    )
+
+    assert order.status_code == 201 and "Idempotent-Replayed" not in order
+    assert order.json()["total_amount"] == 9000
+
+
+def test_the_schema_offers_the_key_on_the_writes_that_honour_it(api):
+    paths = api.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    def headers(path, method):
+        return {p["name"] for p in paths[path][method].get("parameters", []) if p["in"] == "header"}
+
+    assert "Idempotency-Key" in headers("/api/orders/", "post")
+    assert "Idempotency-Key" in headers("/api/orders/{order_id}/kitchen-status/", "patch")
+    assert "Idempotency-Key" not in headers("/api/tables/{table_id}/cart/", "put")  # its version decides
+    assert "Idempotency-Key" not in headers("/api/foods/{food_id}/", "get")

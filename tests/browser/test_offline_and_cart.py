@@ -479,3 +479,50 @@ def test_a_cart_line_whose_food_left_the_menu_is_shown_as_unavailable(pages, ser
     assert written.value.status == 200, written.value.text()
     expect(gone).to_have_count(0)
     assert cart_of(server, table) == {kimchi.pk: 1}
+
+
+def order_requests(page) -> list:
+    """The Idempotency-Key of every order the phone sends, in order."""
+    keys = []
+    page.on(
+        "request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.url.endswith("/api/orders/") else None
+    )
+    return keys
+
+
+def test_an_order_whose_answer_was_lost_is_sent_again_and_placed_once(pages, server, table, menu):
+    tab = pages.table_tab(table)
+    keys = order_requests(tab)
+    tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
+
+    def lose_the_answer(route):
+        route.fetch()  # the order reaches the server and is placed; the Wi-Fi drops its answer
+        route.abort("connectionreset")
+
+    tab.route("**/api/orders/", lose_the_answer, times=1)
+    tab.locator("#direct-order").click()
+
+    expect(tab.locator(".toast")).to_contain_text("주문이 접수되었어요", timeout=EVENT_TIMEOUT_MS)
+    expect(tab.locator(".order-card")).to_have_count(1)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    assert Order.objects.count() == 1
+
+
+def test_an_order_unanswered_while_offline_says_a_new_tap_is_safe_and_shows_the_one_order(pages, server, table, menu):
+    tab = pages.table_tab(table)
+    tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
+
+    def lose_the_answer(route):
+        tab.context.set_offline(True)  # the Wi-Fi drops while the order is on its way, and stays down
+        route.fetch()  # (Playwright's own request: the order still reaches the server)
+        route.abort("internetdisconnected")
+
+    tab.route("**/api/orders/", lose_the_answer, times=1)
+    tab.locator("#direct-order").click()
+
+    expect(tab.locator("#cart-sheet .form-error")).to_contain_text("같은 주문은 한 번만 접수돼요", timeout=10_000)
+    tab.context.set_offline(False)
+    expect(tab.locator(".order-card")).to_have_count(1, timeout=20_000)  # the socket's next snapshot
+    assert Order.objects.count() == 1

@@ -35,3 +35,26 @@ def test_the_same_key_sent_twice_at_once_applies_once():
     assert results[0][1] == results[1][1]
     assert Order.objects.get(pk=order.pk).kitchen_status == "cooking"
     assert StaffAction.objects.filter(action="kitchen_status").count() == 1
+
+
+def test_a_guests_order_sent_twice_at_once_is_placed_once():
+    """A phone's retry racing its first send (the first answer lost on the Wi-Fi): one order, one ticket,
+    stock taken once, and both sends answered with that order."""
+    table, food = TableFactory(), FoodFactory(stock=10)
+
+    def send(_):
+        response = APIClient().post(
+            "/api/orders/",
+            {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 3}]},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="phone-race",
+        )
+        return response.status_code, response.json()
+
+    results = race(2, send)
+
+    assert [status for status, _ in results] == [201, 201], results
+    assert results[0][1]["id"] == results[1][1]["id"]
+    assert Order.objects.count() == 1
+    food.refresh_from_db()
+    assert food.stock == 7
