@@ -20,7 +20,8 @@ Phases
   orders  wrk -s bench/wrk_orders.lua: POST /api/orders/ of 1-3 distinct random uncounted foods (stock NULL,
           not sold out), quantity 1-3, on a random table; the Lua script counts every non-2xx answer.
           Both sides get the same request sequence (the seed depends on the round only). Afterwards the
-          orders in the database are counted against the 2xx answers.
+          orders in the database are counted against the 2xx answers. `--keys`: each order carries a new
+          `Idempotency-Key`, as the customer's page sends it.
 
 Rates: wrk's Requests/sec counts every answer; the B/A ratios use the 2xx answers per second (the same
 when there were no errors). p50/p99 are wrk's latency distribution (all answers; no coordinated-omission
@@ -351,6 +352,8 @@ def run_turn(side: str, tree: Path, round_no: int, args, turns: list[dict]) -> N
             wrk_args = []
             if phase == "orders":
                 wrk_args = [f"seed={seed}", "tables=" + ",".join(tables), "foods=" + ",".join(map(str, foods))]
+                if args.keys:
+                    wrk_args.append("keys=1")
                 orders_before = order_count()
             warm = run_wrk(server.url, phase, args.warmup, args, wrk_args)
             capacity = host_capacity()
@@ -502,6 +505,9 @@ def parse_args(argv=None):
     )
     p.add_argument("--servers", type=int, default=1, help="daphne processes per side (default 1)")
     p.add_argument("--seed", type=int, default=1, help="seed of the order requests (default 1)")
+    p.add_argument(
+        "--keys", action="store_true", help="send each order with a new Idempotency-Key, as the phones' pages do"
+    )
     p.add_argument("--a-env", action="append", default=[], metavar="KEY=VALUE", help="extra env of side A's servers")
     p.add_argument("--b-env", action="append", default=[], metavar="KEY=VALUE", help="extra env of side B's servers")
     args = p.parse_args(argv)

@@ -3,10 +3,11 @@
 -- 3xx out).
 --
 --   wrk -t2 -c32 -d6s --latency -s bench/wrk_orders.lua http://127.0.0.1:PORT/api/orders/ \
---       -- seed=1 tables=<uuid>,<uuid>,... foods=<id>,<id>,...
+--       -- seed=1 tables=<uuid>,<uuid>,... foods=<id>,<id>,... [keys=1]
 --
 -- Arguments are key=value (wrk passes the URL too; it is ignored). foods: uncounted foods only (stock NULL,
--- not sold out), so that no order can fail for stock. At the end it prints lines that wrk_ab.py parses:
+-- not sold out), so that no order can fail for stock. keys=1: each order carries a new Idempotency-Key, as
+-- the customer's page sends it (unique across threads, runs and rounds). At the end it prints lines that wrk_ab.py parses:
 --   wrk_orders responses=N ok=N non2xx=N
 --   wrk_orders statuses=201:N,400:N
 --   wrk_orders latency_us p50=N p90=N p99=N max=N
@@ -17,6 +18,7 @@ local thread_count = 0
 
 -- per thread (each wrk thread has a Lua state of its own)
 local tables, foods = {}, {}
+local keys, key_prefix, sent = false, "", 0
 responses, ok, non2xx, statuses, samples = 0, 0, 0, {}, {}
 
 local function split(text)
@@ -45,6 +47,8 @@ function init(args)
         tables = split(value)
       elseif key == "foods" then
         foods = split(value)
+      elseif key == "keys" then
+        keys = value == "1"
       end
     end
   end
@@ -52,6 +56,7 @@ function init(args)
     error("wrk_orders.lua: pass tables=<uuid,...> and foods=<id,...> after --")
   end
   math.randomseed(seed * 1000 + (thread_index or 0))
+  key_prefix = string.format("wrk-%d-%d-%d-", os.time(), seed, thread_index or 0)
   wrk.method = "POST"
   wrk.path = "/api/orders/"
   wrk.headers["Content-Type"] = "application/json"
@@ -68,6 +73,12 @@ function request()
     end
   end
   local body = '{"table_id":"' .. tables[math.random(#tables)] .. '","items":[' .. table.concat(lines, ",") .. "]}"
+  if keys then
+    sent = sent + 1
+    -- headers given to wrk.format replace wrk.headers (it adds Host itself)
+    local headers = { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key_prefix .. sent }
+    return wrk.format(nil, nil, headers, body)
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

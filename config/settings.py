@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "core.idempotency.IdempotencySchema",
+    "DEFAULT_SCHEMA_CLASS": "ordering.schema.ApiSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Client IP for rate limits = REMOTE_ADDR, never a client-supplied X-Forwarded-For (behind a proxy,
     # daphne --proxy-headers already puts the proxy's X-Forwarded-For into REMOTE_ADDR).

@@ -1,6 +1,5 @@
 """`Idempotency-Key` on staff writes (CONTRACT.md section 10): a kitchen tablet that lost its connection sends
-its queued taps again, and a tap the server already applied must not apply twice. Guests' orders accept it too:
-a phone whose answer was lost on the festival Wi-Fi sends its order again, and the kitchen must not cook it twice.
+its queued taps again, and a tap the server already applied must not apply twice.
 
 The key is claimed by inserting its row in the same transaction as the write, so the write and its kept
 answer commit together or not at all; a second request with the key waits on the row (the database's unique
@@ -14,8 +13,6 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -23,6 +20,7 @@ from core.models import IdempotentAnswer
 
 KEEP = timedelta(hours=24)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+REPLAYED = "Idempotent-Replayed"
 
 
 class KeyReused(APIException):
@@ -65,12 +63,33 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def _owner(request) -> str:
-    return f"user:{request.user.pk}" if request.user.is_authenticated else "guest"
+def request_key(request) -> str | None:
+    """The request's `Idempotency-Key`, None without one; 400 past 200 characters."""
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > 200:
+        raise KeyInvalid()
+    return key or None
+
+
+def order_key(request) -> str | None:
+    """A guest's key for an order, as the order keeps it (Order.client_key): its hash, so that keys differing
+    only in case stay two keys under MariaDB's case-blind collation, whatever their length."""
+    key = request_key(request)
+    return None if key is None else hashlib.sha256(key.encode()).hexdigest()
+
+
+def replayed(response: Response, order) -> Response:
+    """A guest's order answered again (Order.resent) says so, as a staff write's kept answer does."""
+    if order.resent:
+        response[REPLAYED] = "true"
+    return response
 
 
 class IdempotentWrites:
-    """Mixin for a DRF view whose writes honour `Idempotency-Key`: per staff user, or shared by the guests."""
+    """Mixin for a DRF view whose writes honour `Idempotency-Key` (staff only: the key is per user).
+
+    A guest's order keeps its key on the order itself instead (ordering.services.order_once): the answer to
+    a repeat is that order, and the busiest write of the night gains no row of its own."""
 
     idempotency_claim: IdempotentAnswer | None = None
 
@@ -90,20 +109,19 @@ class IdempotentWrites:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # who is asking, and may they
-        key = request.headers.get("Idempotency-Key", "")
-        if request.method not in WRITES or not key:
+        if request.method not in WRITES or not request.user.is_authenticated:
             return
-        if len(key) > 200:
-            raise KeyInvalid()
-        fingerprint, owner = _fingerprint(request), _owner(request)
-        user = request.user if request.user.is_authenticated else None
+        key = request_key(request)
+        if key is None:
+            return
+        fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():
                 self.idempotency_claim = IdempotentAnswer.objects.create(
-                    key=key, owner=owner, user=user, fingerprint=fingerprint
+                    key=key, user=request.user, fingerprint=fingerprint
                 )
         except IntegrityError:  # the key was used: after the first request committed (we waited on its row)
-            answer = IdempotentAnswer.objects.get(key=key, owner=owner)
+            answer = IdempotentAnswer.objects.get(key=key, user=request.user)
             if answer.fingerprint != fingerprint:
                 raise KeyReused() from None
             raise _Replay(answer) from None
@@ -111,29 +129,9 @@ class IdempotentWrites:
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
             response = Response(exc.answer.body, status=exc.answer.status)
-            response["Idempotent-Replayed"] = "true"
+            response[REPLAYED] = "true"
             return response
         return super().handle_exception(exc)
-
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="1-200 characters. A repeat with the same key and body answers the first answer and changes "
-    "nothing (`Idempotent-Replayed: true`); the same key with another body is 409 `idempotency_key_reused`. "
-    "Kept 24 hours, per staff user (guests share one space: use a random key).",
-)
-
-
-class IdempotencySchema(AutoSchema):
-    """drf-spectacular's schema (settings DEFAULT_SCHEMA_CLASS), with the header on every write that honours it."""
-
-    def get_override_parameters(self):
-        parameters = super().get_override_parameters()
-        if isinstance(self.view, IdempotentWrites) and self.method in WRITES:
-            parameters = [*parameters, IDEMPOTENCY_KEY]
-        return parameters
 
 
 _next_sweep = 0.0

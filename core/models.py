@@ -41,15 +41,11 @@ class StaffAction(models.Model):
 
 
 class IdempotentAnswer(models.Model):
-    """The first answer to a write sent with an `Idempotency-Key` (CONTRACT.md section 10): a repeat of the key
-    by the same owner gets it again and changes nothing. Kept a day (core.idempotency.forget_old).
-
-    Staff keys are per user; guests (a phone resending its order after a lost answer) have no user, so they
-    share one namespace of random keys, each bound to its first request's body."""
+    """The first answer to a staff write sent with an `Idempotency-Key` (CONTRACT.md section 10): a repeat of
+    the key by the same user gets it again and changes nothing. Kept a day (core.idempotency.forget_old)."""
 
     key = models.CharField(max_length=200)
-    owner = models.CharField(max_length=40, help_text="user:<id> for staff, guest for phones")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64, help_text="method, path and body of the first request")
     status = models.PositiveSmallIntegerField(null=True)
     body = models.JSONField(null=True)
@@ -57,7 +53,7 @@ class IdempotentAnswer(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "중복 방지 응답"
-        constraints = [models.UniqueConstraint(fields=["key", "owner"], name="idempotent_answer_key_owner")]
+        constraints = [models.UniqueConstraint(fields=["key", "user"], name="idempotent_answer_key_user")]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"

@@ -8,11 +8,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import IdempotentWrites
+from core.idempotency import IdempotentWrites, order_key, replayed
 from ordering import selectors, services
 from ordering.errors import DomainError
 from ordering.menu import menu_current
-from ordering.schema import FOOD_ID, FORCE, TABLE_ID, error_responses
+from ordering.schema import FOOD_ID, FORCE, IDEMPOTENCY_KEY, TABLE_ID, error_responses
 from ordering.serializers import (
     MAX_DB_ID,
     CartInSerializer,
@@ -197,24 +197,28 @@ class TableCloseApi(IdempotentWrites, APIView):
         return Response(TableSerializer(services.table_close(table_id=table_id, force=force, by=request.user)).data)
 
 
-class OrderCreateApi(IdempotentWrites, PublicAPIView):
+class OrderCreateApi(PublicAPIView):
     throttle_classes = [PublicWriteIpThrottle, PublicWriteTableThrottle]
 
     @extend_schema(
         operation_id="orders_create",
+        parameters=[IDEMPOTENCY_KEY],
         request=OrderInSerializer,
         responses={201: OrderSerializer, **error_responses(400, 404, 409, 413, 429)},
-        description="A direct order: stock is taken and prices frozen in one locked transaction.",
+        description="A direct order: stock is taken and prices frozen in one locked transaction. Sent again "
+        "with its `Idempotency-Key`, the order it placed is the answer (`Idempotent-Replayed: true`).",
     )
     def post(self, request):
+        key = order_key(request)
         data = OrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_place(
             table_id=data.validated_data["table_id"],
             quantities=data.validated_data["items"],
             cart_version=data.validated_data.get("cart_version"),
+            client_key=key,
         )
-        return Response(order_render(order), status=status.HTTP_201_CREATED)
+        return replayed(Response(order_render(order), status=status.HTTP_201_CREATED), order)
 
 
 class OrderHistoryApi(APIView):

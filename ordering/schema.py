@@ -1,9 +1,12 @@
-"""OpenAPI pieces shared by every app's views: the contract's error body, per status."""
+"""OpenAPI pieces shared by every app's views: the contract's error body, per status, and the project's schema
+class."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from core.idempotency import WRITES, IdempotentWrites
 from ordering.serializers import MAX_DB_ID
 
 ErrorSerializer = inline_serializer(
@@ -62,3 +65,35 @@ CALL_ID = OpenApiParameter(
 FORCE = OpenApiParameter(
     "force", bool, required=False, description="reset even while a paid ticket is not served (open_tickets)"
 )
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 200},
+    OpenApiParameter.HEADER,
+    description="A repeat with the same key and body answers the first answer and changes nothing "
+    "(`Idempotent-Replayed: true`); the same key with another body is 409 `idempotency_key_reused`. "
+    "Kept 24 hours, per staff user; on a guest's order, as long as the order (use a random key).",
+)
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's schema (settings DEFAULT_SCHEMA_CLASS), with `Idempotency-Key` and its answers on every
+    staff write that honours it (core.idempotency.IdempotentWrites)."""
+
+    def honours_idempotency_key(self) -> bool:
+        return isinstance(self.view, IdempotentWrites) and self.method in WRITES
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        return [*parameters, IDEMPOTENCY_KEY] if self.honours_idempotency_key() else parameters
+
+    def get_operation(self, *args, **kwargs):
+        # After the operation is built: a view's @extend_schema(responses=...) replaces the response hooks.
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and self.honours_idempotency_key():
+            responses, error = operation["responses"], operation["responses"]["503"]
+            for code in (400, 409):  # invalid_idempotency_key, idempotency_key_reused
+                responses.setdefault(str(code), {**error, "description": _DESCRIPTIONS[code]})
+            operation["responses"] = dict(sorted(responses.items()))
+        return operation

@@ -147,6 +147,12 @@ def order_locked(*, order_id) -> Order:
     return order
 
 
+def order_by_client_key(*, client_key: str) -> Order | None:
+    """The order a guest's Idempotency-Key placed (Order.client_key), with its lines, or None."""
+    found = with_lines(Order.objects.filter(client_key=client_key))
+    return found[0] if found else None
+
+
 def order_get(*, order_id) -> Order:
     pk = parse_uuid(order_id, missing=order_not_found)
     found = with_lines(Order.objects.filter(pk=pk))

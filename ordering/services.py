@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
+from core.idempotency import KeyReused
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
@@ -119,6 +120,7 @@ def order_create_locked(
     payer_name: str = "",
     expected_total: int | None = None,
     expires_at: datetime | None = None,
+    client_key: str | None = None,
 ) -> Order:
     """Reserve stock, freeze prices and write the order. Call inside a transaction.
 
@@ -149,6 +151,7 @@ def order_create_locked(
         total_amount=total,
         paid_at=now if status == OrderStatus.COMPLETED else None,
         expires_at=expires_at,
+        client_key=client_key,
     )
     items = [
         OrderItem(
@@ -167,12 +170,58 @@ def order_create_locked(
     return order
 
 
-def order_place(*, table_id, quantities: dict[int, int], cart_version: int | None = None) -> Order:
+def order_once(place, *, client_key: str | None, table_id, quantities: dict[int, int], payer_name: str = "") -> Order:
+    """`place()` (a transaction that writes an order with this `client_key`), unless the key placed one before:
+    a phone that lost the answer sends the order again, and gets that order back (`resent`) instead of a
+    second ticket, even when its dishes have sold out since. The key with another table, other lines or
+    another payer is 409: it names another order.
+
+    A resend racing its first send waits on the key's unique index, and loses: its transaction is undone
+    whole, and the order the first one placed is its answer.
+    """
+
+    def placed_before() -> Order | None:
+        order = None if client_key is None else selectors.order_by_client_key(client_key=client_key)
+        if order is None:
+            return None
+        lines = {line.food_id: line.quantity for line in order.lines}
+        if str(order.table_id) != str(table_id) or lines != quantities or order.payer_name != payer_name:
+            raise KeyReused()
+        order.resent = True
+        logger.info("order resent", extra={"order_id": str(order.pk), "order_number": order.order_number})
+        return order
+
+    if (order := placed_before()) is not None:
+        return order
+    try:
+        return place()
+    except IntegrityError:
+        if (order := placed_before()) is not None:
+            return order
+        raise
+
+
+def order_place(
+    *, table_id, quantities: dict[int, int], cart_version: int | None = None, client_key: str | None = None
+) -> Order:
     """A direct order: completed at once, a ticket for the kitchen. With `cart_version`, placed from the
-    table's cart, which it empties."""
+    table's cart, which it empties. With `client_key`, placed once (order_once)."""
+    return order_once(
+        lambda: _order_place(
+            table_id=table_id, quantities=quantities, cart_version=cart_version, client_key=client_key
+        ),
+        client_key=client_key,
+        table_id=table_id,
+        quantities=quantities,
+    )
+
+
+def _order_place(*, table_id, quantities, cart_version, client_key) -> Order:
     with transaction.atomic():
         table = selectors.table_for_order(table_id=table_id)
-        order = order_create_locked(table=table, quantities=quantities, status=OrderStatus.COMPLETED)
+        order = order_create_locked(
+            table=table, quantities=quantities, status=OrderStatus.COMPLETED, client_key=client_key
+        )
         events.order_created(order)
         if cart_version is not None:
             cart_ordered(table=table, version=cart_version)

@@ -6,11 +6,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import IdempotentWrites
+from core.idempotency import IdempotentWrites, order_key, replayed
 from core.negotiation import FirstRenderer
 from ordering import selectors
 from ordering.errors import DomainError
-from ordering.schema import EVENT_ID, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
+from ordering.schema import EVENT_ID, IDEMPOTENCY_KEY, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
 from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, reports, services
@@ -29,19 +29,20 @@ from payments.serializers import (
 PRE_ORDER_MESSAGE = "선주문이 생성되었습니다. 토스로 이동해 입금해 주세요. 입금자명이 같아야 자동으로 확인됩니다."
 
 
-class PreOrderCreateApi(IdempotentWrites, APIView):
+class PreOrderCreateApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicWriteIpThrottle, PublicWriteTableThrottle]
 
     @extend_schema(
         operation_id="orders_pre_order",
-        parameters=[TABLE_ID],
+        parameters=[TABLE_ID, IDEMPOTENCY_KEY],
         request=PreOrderInSerializer,
         responses={201: PreOrderOutSerializer, **error_responses(400, 404, 409, 413, 429)},
         description="Pay-first order: stock reserved until `expires_at`; pay with the Toss link in `redirect_url`.",
     )
     def post(self, request, table_id):
         table = selectors.table_row(table_id=table_id)
+        key = order_key(request)
         data = PreOrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.pre_order_create(
@@ -50,6 +51,7 @@ class PreOrderCreateApi(IdempotentWrites, APIView):
             total_amount=data.validated_data["total_amount"],
             quantities=data.validated_data["items"],
             cart_version=data.validated_data.get("cart_version"),
+            client_key=key,
         )
         body = {
             "order_id": order.pk,
@@ -59,7 +61,7 @@ class PreOrderCreateApi(IdempotentWrites, APIView):
             "expires_at": order.expires_at,
             **services.pay_details(order),
         }
-        return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED)
+        return replayed(Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED), order)
 
 
 class PaymentStatusApi(APIView):

@@ -21,7 +21,7 @@ from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
 from ordering.selectors import order_get, order_locked, table_for_order, with_lines
-from ordering.services import cart_ordered, order_create_locked, stock_release, stock_reserve
+from ordering.services import cart_ordered, order_create_locked, order_once, stock_release, stock_reserve
 from payments import events as payment_events
 from payments import payaction
 from payments.models import TRACE_ID_MAX_LENGTH, PayActionRegistration, PaymentEvent
@@ -60,9 +60,16 @@ def _match_key(payer_name: str, amount: int) -> str:
 
 
 def pre_order_create(
-    *, table_id, payer_name: str, total_amount: int, quantities: dict[int, int], cart_version: int | None = None
+    *,
+    table_id,
+    payer_name: str,
+    total_amount: int,
+    quantities: dict[int, int],
+    cart_version: int | None = None,
+    client_key: str | None = None,
 ) -> Order:
-    """A pay-first order: stock reserved now, completed by the deposit, released if never paid.
+    """A pay-first order: stock reserved now, completed by the deposit, released if never paid. With
+    `client_key`, placed once (ordering.services.order_once).
 
     In production (DEBUG off) refused while BANK_ACCOUNT_NO is unset: a guest would be sent to pay with a
     transfer link that names no account.
@@ -73,29 +80,34 @@ def pre_order_create(
             code="bank_account_not_configured",
             status=503,
         )
-    now = timezone.now()
-    with transaction.atomic():
-        table = table_for_order(table_id=table_id)
-        # Stock and total are checked first, so a wrong total is amount_mismatch whatever else is pending.
-        order = order_create_locked(
-            table=table,
-            quantities=quantities,
-            status=OrderStatus.PRE_ORDER,
-            payer_name=payer_name,
-            expected_total=total_amount,
-            expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
-        )
-        try:
-            with transaction.atomic():  # the unique key decides, even between racing requests
-                Order.objects.filter(pk=order.pk).update(pending_match_key=_match_key(payer_name, total_amount))
-        except IntegrityError:
-            raise _payer_name_in_use() from None
-        if settings.PAYACTION_API_KEY:
-            PayActionRegistration.objects.create(order=order)
-        events.order_created(order)
-        if cart_version is not None:
-            cart_ordered(table=table, version=cart_version)
-    return order
+
+    def place() -> Order:
+        now = timezone.now()
+        with transaction.atomic():
+            table = table_for_order(table_id=table_id)
+            # Stock and total are checked first, so a wrong total is amount_mismatch whatever else is pending.
+            order = order_create_locked(
+                table=table,
+                quantities=quantities,
+                status=OrderStatus.PRE_ORDER,
+                payer_name=payer_name,
+                expected_total=total_amount,
+                expires_at=now + timedelta(minutes=settings.PRE_ORDER_TTL_MINUTES),
+                client_key=client_key,
+            )
+            try:
+                with transaction.atomic():  # the unique key decides, even between racing requests
+                    Order.objects.filter(pk=order.pk).update(pending_match_key=_match_key(payer_name, total_amount))
+            except IntegrityError:
+                raise _payer_name_in_use() from None
+            if settings.PAYACTION_API_KEY:
+                PayActionRegistration.objects.create(order=order)
+            events.order_created(order)
+            if cart_version is not None:
+                cart_ordered(table=table, version=cart_version)
+        return order
+
+    return order_once(place, client_key=client_key, table_id=table_id, quantities=quantities, payer_name=payer_name)
 
 
 def _payer_name_in_use() -> Conflict:

@@ -13,7 +13,7 @@ from core.models import IdempotentAnswer, StaffAction
 from ordering.models import Food, Order
 from ordering.services import order_place
 from tests.api.helpers import assert_error
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, TableFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +216,47 @@ def test_the_schema_offers_the_key_on_the_writes_that_honour_it(api):
     assert "Idempotency-Key" in headers("/api/orders/{order_id}/kitchen-status/", "patch")
     assert "Idempotency-Key" not in headers("/api/tables/{table_id}/cart/", "put")  # its version decides
     assert "Idempotency-Key" not in headers("/api/foods/{food_id}/", "get")
+
+
+def test_an_order_resent_after_its_dishes_sold_out_is_still_answered_with_itself(api, table, counted_food):
+    """The resend must not be refused as sold out: the guest's order took the last units itself."""
+    body = {"table_id": str(table.pk), "items": [{"food_id": counted_food.pk, "quantity": 5}]}
+
+    first = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="phone-4")
+    again = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="phone-4")
+
+    assert Food.objects.get(pk=counted_food.pk).sold_out
+    assert (again.status_code, again.json()["id"]) == (201, first.json()["id"])
+
+
+def test_a_guests_key_for_another_table_is_409(api, table, food):
+    other = TableFactory()
+    items = [{"food_id": food.pk, "quantity": 1}]
+    api.post("/api/orders/", {"table_id": str(table.pk), "items": items}, format="json", HTTP_IDEMPOTENCY_KEY="k5")
+
+    reused = api.post(
+        "/api/orders/", {"table_id": str(other.pk), "items": items}, format="json", HTTP_IDEMPOTENCY_KEY="k5"
+    )
+
+    assert_error(reused, 409, "idempotency_key_reused")
+    assert not Order.objects.filter(table=other).exists()
+
+
+def test_guest_keys_differing_in_case_are_two_orders(api, table, food):
+    """MariaDB compares text without case; the order keeps the key's hash, which keeps them apart."""
+    body = {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]}
+
+    api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="Phone-6")
+    second = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="phone-6")
+
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second
+    assert Order.objects.count() == 2
+
+
+def test_an_order_key_longer_than_200_characters_is_400(api, table, food):
+    body = {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}]}
+
+    response = api.post("/api/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 201)
+
+    assert_error(response, 400, "invalid_idempotency_key")
+    assert not Order.objects.exists()
