@@ -269,15 +269,16 @@ class Run:
     async def place(self, n: int) -> None:
         table = self.rng.choice(self.tables)
         items = self.lines()
+        key = {"Idempotency-Key": str(uuid.uuid4())}  # as the phones' page sends each order
         if self.rng.random() < PRE_ORDER_SHARE:
             prices = {f["id"]: f["price"] for f in self.foods}
             total = sum(prices[line["food_id"]] * line["quantity"] for line in items)
             body = {"payer_name": f"피크{n}", "total_amount": total, "items": items}
-            status, data, seconds = await self.http.call("POST", f"/api/orders/pre-order/{table}/", body)
+            status, data, seconds = await self.http.call("POST", f"/api/orders/pre-order/{table}/", body, key)
             kind = "pre_order"
         else:
             body = {"table_id": table, "items": items}
-            status, data, seconds = await self.http.call("POST", "/api/orders/", body)
+            status, data, seconds = await self.http.call("POST", "/api/orders/", body, key)
             kind = "order"
         self.statuses[(kind, status, (data or {}).get("code") if isinstance(data, dict) else None)] += 1
         self.done_at.append(time.monotonic())
