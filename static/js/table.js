@@ -39,6 +39,7 @@ const state = {
   payAskFailed: new Set(), // order ids whose payment status could not be read: the sheet offers to try again
   putBack: new Set(), // cancelled pre-orders already put back into the cart from this phone
   busy: false,
+  resending: false, // an order's answer was lost: it is being sent again (sendOrder)
   error: "",
 };
 // redirect_url and message of this phone's pre-orders (the order itself carries neither)
@@ -482,7 +483,7 @@ function renderSheet() {
       h(
         "button",
         { type: "submit", class: "btn btn-primary btn-block btn-lg", id: "preorder-submit", disabled: state.busy },
-        state.busy ? "주문 만드는 중…" : `${won(cartTotal())} 선결제 주문하기`,
+        state.busy ? busyLabel("주문 만드는 중…") : `${won(cartTotal())} 선결제 주문하기`,
       ),
       h(
         "button",
@@ -531,7 +532,7 @@ function renderSheet() {
       h(
         "button",
         { type: "button", class: "btn btn-secondary btn-lg btn-stack", id: "direct-order", disabled: state.busy, onclick: placeDirect },
-        h("span", {}, state.busy ? "주문 중…" : "바로 주문"),
+        h("span", {}, state.busy ? busyLabel("주문 중…") : "바로 주문"),
         h("small", {}, "계산은 나중에"),
       ),
     ),
@@ -859,24 +860,34 @@ async function refreshMenu() {
 
 // An order sent over the festival Wi-Fi may be placed while its answer is lost. It goes again with the same
 // Idempotency-Key, by itself a few times and then on the guest's next tap: the server places it once.
-const ORDER_TIMEOUT_MS = 15_000;
+const ORDER_TIMEOUT_MS = 10_000;
 const ORDER_RETRY_MS = [1_000, 3_000];
 let unanswered = null; // {text, key}: the order whose answer never came
+
+function busyLabel(label) {
+  return state.resending ? "연결이 불안정해 다시 보내는 중…" : label;
+}
 
 async function sendOrder(path, body) {
   const text = `${path} ${JSON.stringify(body)}`;
   if (unanswered?.text !== text) unanswered = { text, key: uuid() };
   const { key } = unanswered;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
-      unanswered = null;
-      return result;
-    } catch (error) {
-      if (error.status !== 0) unanswered = null; // a real answer: the next tap is a new order
-      if (error.status !== 0 || attempt >= ORDER_RETRY_MS.length) throw error;
-      await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
+        unanswered = null;
+        return result;
+      } catch (error) {
+        if (error.status !== 0) unanswered = null; // a real answer: the next tap is a new order
+        if (error.status !== 0 || attempt >= ORDER_RETRY_MS.length) throw error;
+        state.resending = true;
+        renderSheet();
+        await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
+      }
     }
+  } finally {
+    state.resending = false;
   }
 }
 

@@ -522,6 +522,7 @@ def test_an_order_unanswered_while_offline_says_a_new_tap_is_safe_and_shows_the_
     tab.route("**/api/orders/", lose_the_answer, times=1)
     tab.locator("#direct-order").click()
 
+    expect(tab.locator("#direct-order")).to_contain_text("다시 보내는 중")  # its own retries, with the same key
     expect(tab.locator("#cart-sheet .form-error")).to_contain_text("같은 주문은 한 번만 접수돼요", timeout=10_000)
     tab.context.set_offline(False)
     expect(tab.locator(".order-card")).to_have_count(1, timeout=20_000)  # the socket's next snapshot
