@@ -304,6 +304,11 @@ def parse_wrk(text: str) -> dict:
     return out
 
 
+def with_keys(wrk_args: list[str], args) -> list[str]:
+    """--keys: a nonce of this run, so that no two runs (a warm-up and its measured run) share a key."""
+    return [*wrk_args, f"keys={time.time_ns()}"] if args.keys and wrk_args else wrk_args
+
+
 def run_wrk(url: str, phase: str, seconds: float, args, wrk_args: list[str]) -> dict:
     cmd = [
         WRK,
@@ -352,16 +357,14 @@ def run_turn(side: str, tree: Path, round_no: int, args, turns: list[dict]) -> N
             wrk_args = []
             if phase == "orders":
                 wrk_args = [f"seed={seed}", "tables=" + ",".join(tables), "foods=" + ",".join(map(str, foods))]
-                if args.keys:
-                    wrk_args.append("keys=1")
                 orders_before = order_count()
-            warm = run_wrk(server.url, phase, args.warmup, args, wrk_args)
+            warm = run_wrk(server.url, phase, args.warmup, args, with_keys(wrk_args, args))
             capacity = host_capacity()
             load_before = load_avg()
             cpu_a = server.cpu_seconds()
             locks_a = row_locks()
             t_a = time.monotonic()
-            result = run_wrk(server.url, phase, args.duration, args, wrk_args)
+            result = run_wrk(server.url, phase, args.duration, args, with_keys(wrk_args, args))
             wall = time.monotonic() - t_a
             cpu = server.cpu_seconds() - cpu_a
             locks = {name: value - locks_a[name] for name, value in row_locks().items()}

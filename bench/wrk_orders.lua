@@ -3,11 +3,11 @@
 -- 3xx out).
 --
 --   wrk -t2 -c32 -d6s --latency -s bench/wrk_orders.lua http://127.0.0.1:PORT/api/orders/ \
---       -- seed=1 tables=<uuid>,<uuid>,... foods=<id>,<id>,... [keys=1]
+--       -- seed=1 tables=<uuid>,<uuid>,... foods=<id>,<id>,... [keys=<nonce>]
 --
 -- Arguments are key=value (wrk passes the URL too; it is ignored). foods: uncounted foods only (stock NULL,
--- not sold out), so that no order can fail for stock. keys=1: each order carries a new Idempotency-Key, as
--- the customer's page sends it (unique across threads, runs and rounds). At the end it prints lines that wrk_ab.py parses:
+-- not sold out), so that no order can fail for stock. keys=<nonce>: each order carries a new Idempotency-Key,
+-- as the customer's page sends it (unique across threads; a new nonce per run keeps runs apart). At the end it prints lines that wrk_ab.py parses:
 --   wrk_orders responses=N ok=N non2xx=N
 --   wrk_orders statuses=201:N,400:N
 --   wrk_orders latency_us p50=N p90=N p99=N max=N
@@ -18,7 +18,7 @@ local thread_count = 0
 
 -- per thread (each wrk thread has a Lua state of its own)
 local tables, foods = {}, {}
-local keys, key_prefix, sent = false, "", 0
+local key_prefix, sent = nil, 0
 responses, ok, non2xx, statuses, samples = 0, 0, 0, {}, {}
 
 local function split(text)
@@ -36,7 +36,7 @@ function setup(thread)
 end
 
 function init(args)
-  local seed = 1
+  local seed, key_nonce = 1, nil
   for i = 0, #args do
     local arg = args[i]
     if arg then
@@ -48,7 +48,7 @@ function init(args)
       elseif key == "foods" then
         foods = split(value)
       elseif key == "keys" then
-        keys = value == "1"
+        key_nonce = value
       end
     end
   end
@@ -56,7 +56,9 @@ function init(args)
     error("wrk_orders.lua: pass tables=<uuid,...> and foods=<id,...> after --")
   end
   math.randomseed(seed * 1000 + (thread_index or 0))
-  key_prefix = string.format("wrk-%d-%d-%d-", os.time(), seed, thread_index or 0)
+  if key_nonce then
+    key_prefix = string.format("wrk-%s-%d-%d-", key_nonce, seed, thread_index or 0)
+  end
   wrk.method = "POST"
   wrk.path = "/api/orders/"
   wrk.headers["Content-Type"] = "application/json"
@@ -73,7 +75,7 @@ function request()
     end
   end
   local body = '{"table_id":"' .. tables[math.random(#tables)] .. '","items":[' .. table.concat(lines, ",") .. "]}"
-  if keys then
+  if key_prefix then
     sent = sent + 1
     -- headers given to wrk.format replace wrk.headers (it adds Host itself)
     local headers = { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key_prefix .. sent }

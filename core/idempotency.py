@@ -63,32 +63,19 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def request_key(request) -> str | None:
-    """The request's `Idempotency-Key`, None without one; 400 past 200 characters."""
+def request_key_digest(request) -> str | None:
+    """The request's key as it is stored (a staff write's answer, a guest's Order.client_key): its hash, so
+    that keys differing only in case stay two keys under MariaDB's case-blind collation."""
     key = request.headers.get("Idempotency-Key", "")
     if len(key) > 200:
         raise KeyInvalid()
-    return key or None
-
-
-def order_key(request) -> str | None:
-    """A guest's key for an order, as the order keeps it (Order.client_key): its hash, so that keys differing
-    only in case stay two keys under MariaDB's case-blind collation, whatever their length."""
-    key = request_key(request)
-    return None if key is None else hashlib.sha256(key.encode()).hexdigest()
-
-
-def replayed(response: Response, order) -> Response:
-    """A guest's order answered again (Order.resent) says so, as a staff write's kept answer does."""
-    if order.resent:
-        response[REPLAYED] = "true"
-    return response
+    return hashlib.sha256(key.encode()).hexdigest() if key else None
 
 
 class IdempotentWrites:
     """Mixin for a DRF view whose writes honour `Idempotency-Key` (staff only: the key is per user).
 
-    A guest's order keeps its key on the order itself instead (ordering.services.order_once): the answer to
+    A guest's order keeps its key on the order itself instead (ordering.services.order_create_once): the answer to
     a repeat is that order, and the busiest write of the night gains no row of its own."""
 
     idempotency_claim: IdempotentAnswer | None = None
@@ -111,7 +98,7 @@ class IdempotentWrites:
         super().initial(request, *args, **kwargs)  # who is asking, and may they
         if request.method not in WRITES or not request.user.is_authenticated:
             return
-        key = request_key(request)
+        key = request_key_digest(request)
         if key is None:
             return
         fingerprint = _fingerprint(request)

@@ -8,11 +8,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import IdempotentWrites, order_key, replayed
+from core.idempotency import REPLAYED, IdempotentWrites, request_key_digest
 from ordering import selectors, services
 from ordering.errors import DomainError
 from ordering.menu import menu_current
-from ordering.schema import FOOD_ID, FORCE, IDEMPOTENCY_KEY, TABLE_ID, error_responses
+from ordering.schema import FOOD_ID, FORCE, GUEST_ORDER_KEY, TABLE_ID, error_responses
 from ordering.serializers import (
     MAX_DB_ID,
     CartInSerializer,
@@ -202,14 +202,13 @@ class OrderCreateApi(PublicAPIView):
 
     @extend_schema(
         operation_id="orders_create",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[GUEST_ORDER_KEY],
         request=OrderInSerializer,
         responses={201: OrderSerializer, **error_responses(400, 404, 409, 413, 429)},
-        description="A direct order: stock is taken and prices frozen in one locked transaction. Sent again "
-        "with its `Idempotency-Key`, the order it placed is the answer (`Idempotent-Replayed: true`).",
+        description="A direct order: stock is taken and prices frozen in one locked transaction.",
     )
     def post(self, request):
-        key = order_key(request)
+        key = request_key_digest(request)
         data = OrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_place(
@@ -218,7 +217,8 @@ class OrderCreateApi(PublicAPIView):
             cart_version=data.validated_data.get("cart_version"),
             client_key=key,
         )
-        return replayed(Response(order_render(order), status=status.HTTP_201_CREATED), order)
+        headers = {REPLAYED: "true"} if order.resent else None
+        return Response(order_render(order), status=status.HTTP_201_CREATED, headers=headers)
 
 
 class OrderHistoryApi(APIView):

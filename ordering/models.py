@@ -139,7 +139,7 @@ class Order(models.Model):
     # pending pre-orders never share a payer name and amount and every deposit has one match.
     pending_match_key = models.CharField(max_length=40, null=True, blank=True, unique=True, editable=False)
     # The hash of the guest's Idempotency-Key: a phone that lost the answer sends the order again and is
-    # answered with this one (ordering.services.order_once). Unique, so a resend racing its first send loses.
+    # answered with this one (ordering.services.order_create_once). Unique, so a resend racing its first send loses.
     client_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # Discord outbox: claimed by a conditional UPDATE (lease), marked after a successful send.
     discord_notified = models.BooleanField("디스코드 알림 보냄", default=False)
@@ -178,7 +178,7 @@ class Order(models.Model):
     # as soon as it is rendered, not left to the cyclic garbage collector (see docs/benchmarks.md).
     attached_lines: list | None = None
     attached_refunds: list | None = None
-    # True when services.order_once answered a guest's resent Idempotency-Key with this order, placed before.
+    # True when services.order_create_once answered a guest's resent Idempotency-Key with this order, placed before.
     resent = False
 
     def __str__(self) -> str:

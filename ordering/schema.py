@@ -67,13 +67,23 @@ FORCE = OpenApiParameter(
 )
 
 
+KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 200}
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 200},
+    KEY_SCHEMA,
     OpenApiParameter.HEADER,
-    description="A repeat with the same key and body answers the first answer and changes nothing "
+    description="A repeat with the same key and body gets the first answer again and changes nothing "
     "(`Idempotent-Replayed: true`); the same key with another body is 409 `idempotency_key_reused`. "
-    "Kept 24 hours, per staff user; on a guest's order, as long as the order (use a random key).",
+    "Kept 24 hours, per staff user.",
+)
+GUEST_ORDER_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    KEY_SCHEMA,
+    OpenApiParameter.HEADER,
+    description="A random key per order. Sent again (its answer was lost), the order the key placed is the "
+    "answer, as it is now (`Idempotent-Replayed: true`), and nothing else happens. The same key with "
+    "another table, other lines, payer name or total is 409 `idempotency_key_reused`. An answer that placed "
+    "nothing (a 4xx) is not kept: sent again, the order is tried again. An expired pre-order lets its key go.",
 )
 
 
@@ -92,8 +102,14 @@ class ApiSchema(AutoSchema):
         # After the operation is built: a view's @extend_schema(responses=...) replaces the response hooks.
         operation = super().get_operation(*args, **kwargs)
         if operation is not None and self.honours_idempotency_key():
-            responses, error = operation["responses"], operation["responses"]["503"]
-            for code in (400, 409):  # invalid_idempotency_key, idempotency_key_reused
-                responses.setdefault(str(code), {**error, "description": _DESCRIPTIONS[code]})
+            responses = operation["responses"]
+            for code, name in ((400, "invalid_idempotency_key"), (409, "idempotency_key_reused")):
+                responses.setdefault(
+                    str(code),
+                    {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        "description": f"{_DESCRIPTIONS[code]}; {name}",
+                    },
+                )
             operation["responses"] = dict(sorted(responses.items()))
         return operation

@@ -10,7 +10,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
-from core.idempotency import KeyReused
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
@@ -170,14 +169,24 @@ def order_create_locked(
     return order
 
 
-def order_once(place, *, client_key: str | None, table_id, quantities: dict[int, int], payer_name: str = "") -> Order:
+def order_create_once(
+    place,
+    *,
+    client_key: str | None,
+    table_id,
+    quantities: dict[int, int],
+    payer_name: str = "",
+    total_amount: int | None = None,
+) -> Order:
     """`place()` (a transaction that writes an order with this `client_key`), unless the key placed one before:
-    a phone that lost the answer sends the order again, and gets that order back (`resent`) instead of a
-    second ticket, even when its dishes have sold out since. The key with another table, other lines or
-    another payer is 409: it names another order.
+    a phone that lost the answer sends the order again and gets that order back (`resent`), as it is now,
+    instead of a second ticket; even when its dishes sold out since, or its table was closed since (the order
+    was placed while it was open). The key with another table, other lines, payer or total is 409: it names
+    another order. An order's `cart_version` is not compared: the resend of an order placed from the cart
+    finds the cart emptied by it.
 
-    A resend racing its first send waits on the key's unique index, and loses: its transaction is undone
-    whole, and the order the first one placed is its answer.
+    A resend racing its first send waits on the first's locks (the foods', then the key's unique index) and
+    loses: its transaction is undone whole, whatever it failed on, and the first's order is its answer.
     """
 
     def placed_before() -> Order | None:
@@ -185,8 +194,16 @@ def order_once(place, *, client_key: str | None, table_id, quantities: dict[int,
         if order is None:
             return None
         lines = {line.food_id: line.quantity for line in order.lines}
-        if str(order.table_id) != str(table_id) or lines != quantities or order.payer_name != payer_name:
-            raise KeyReused()
+        if (
+            str(order.table_id) != str(table_id)
+            or lines != quantities
+            or order.payer_name != payer_name
+            or (total_amount is not None and order.total_amount != total_amount)
+        ):
+            raise Conflict(
+                "같은 Idempotency-Key로 다른 주문을 보냈습니다. 새 주문에는 새 키를 써 주세요.",
+                code="idempotency_key_reused",
+            )
         order.resent = True
         logger.info("order resent", extra={"order_id": str(order.pk), "order_number": order.order_number})
         return order
@@ -195,7 +212,7 @@ def order_once(place, *, client_key: str | None, table_id, quantities: dict[int,
         return order
     try:
         return place()
-    except IntegrityError:
+    except (IntegrityError, DomainError):
         if (order := placed_before()) is not None:
             return order
         raise
@@ -205,8 +222,8 @@ def order_place(
     *, table_id, quantities: dict[int, int], cart_version: int | None = None, client_key: str | None = None
 ) -> Order:
     """A direct order: completed at once, a ticket for the kitchen. With `cart_version`, placed from the
-    table's cart, which it empties. With `client_key`, placed once (order_once)."""
-    return order_once(
+    table's cart, which it empties. With `client_key`, placed once (order_create_once)."""
+    return order_create_once(
         lambda: _order_place(
             table_id=table_id, quantities=quantities, cart_version=cart_version, client_key=client_key
         ),

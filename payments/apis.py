@@ -6,11 +6,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import IdempotentWrites, order_key, replayed
+from core.idempotency import REPLAYED, IdempotentWrites, request_key_digest
 from core.negotiation import FirstRenderer
 from ordering import selectors
 from ordering.errors import DomainError
-from ordering.schema import EVENT_ID, IDEMPOTENCY_KEY, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
+from ordering.models import OrderStatus
+from ordering.schema import EVENT_ID, GUEST_ORDER_KEY, ORDER_ID, TABLE_ID, ErrorSerializer, error_responses
 from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, reports, services
@@ -27,6 +28,7 @@ from payments.serializers import (
 )
 
 PRE_ORDER_MESSAGE = "선주문이 생성되었습니다. 토스로 이동해 입금해 주세요. 입금자명이 같아야 자동으로 확인됩니다."
+PAID_MESSAGE = "입금이 확인된 주문입니다. 주방에 전달했어요."  # a resent pre-order, paid since
 
 
 class PreOrderCreateApi(APIView):
@@ -35,14 +37,14 @@ class PreOrderCreateApi(APIView):
 
     @extend_schema(
         operation_id="orders_pre_order",
-        parameters=[TABLE_ID, IDEMPOTENCY_KEY],
+        parameters=[TABLE_ID, GUEST_ORDER_KEY],
         request=PreOrderInSerializer,
         responses={201: PreOrderOutSerializer, **error_responses(400, 404, 409, 413, 429)},
         description="Pay-first order: stock reserved until `expires_at`; pay with the Toss link in `redirect_url`.",
     )
     def post(self, request, table_id):
         table = selectors.table_row(table_id=table_id)
-        key = order_key(request)
+        key = request_key_digest(request)
         data = PreOrderInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.pre_order_create(
@@ -56,12 +58,13 @@ class PreOrderCreateApi(APIView):
         body = {
             "order_id": order.pk,
             "order_number": order.order_number,
-            "message": PRE_ORDER_MESSAGE,
+            "message": PRE_ORDER_MESSAGE if order.status == OrderStatus.PRE_ORDER else PAID_MESSAGE,
             "total_amount": order.total_amount,
             "expires_at": order.expires_at,
             **services.pay_details(order),
         }
-        return replayed(Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED), order)
+        headers = {REPLAYED: "true"} if order.resent else None
+        return Response(PreOrderOutSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class PaymentStatusApi(APIView):

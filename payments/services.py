@@ -21,7 +21,7 @@ from ordering import events
 from ordering.errors import Conflict, DomainError
 from ordering.models import Order, OrderItem, OrderStatus, Refund
 from ordering.selectors import order_get, order_locked, table_for_order, with_lines
-from ordering.services import cart_ordered, order_create_locked, order_once, stock_release, stock_reserve
+from ordering.services import cart_ordered, order_create_locked, order_create_once, stock_release, stock_reserve
 from payments import events as payment_events
 from payments import payaction
 from payments.models import TRACE_ID_MAX_LENGTH, PayActionRegistration, PaymentEvent
@@ -69,7 +69,7 @@ def pre_order_create(
     client_key: str | None = None,
 ) -> Order:
     """A pay-first order: stock reserved now, completed by the deposit, released if never paid. With
-    `client_key`, placed once (ordering.services.order_once).
+    `client_key`, placed once (ordering.services.order_create_once).
 
     In production (DEBUG off) refused while BANK_ACCOUNT_NO is unset: a guest would be sent to pay with a
     transfer link that names no account.
@@ -107,7 +107,14 @@ def pre_order_create(
                 cart_ordered(table=table, version=cart_version)
         return order
 
-    return order_once(place, client_key=client_key, table_id=table_id, quantities=quantities, payer_name=payer_name)
+    return order_create_once(
+        place,
+        client_key=client_key,
+        table_id=table_id,
+        quantities=quantities,
+        payer_name=payer_name,
+        total_amount=total_amount,
+    )
 
 
 def _payer_name_in_use() -> Conflict:
@@ -154,7 +161,8 @@ def pre_orders_expire(*, now: datetime | None = None) -> int:
     if not orders:
         return 0
     pks = [order.pk for order in orders]
-    Order.objects.filter(pk__in=pks).update(status=OrderStatus.CANCELLED, pending_match_key=None)
+    # Its Idempotency-Key let go: the guest's page sending it again (much later) orders anew, not a dead order.
+    Order.objects.filter(pk__in=pks).update(status=OrderStatus.CANCELLED, pending_match_key=None, client_key=None)
     released = dict(
         OrderItem.objects.filter(order_id__in=pks)
         .values("food_id")

@@ -868,6 +868,11 @@ function busyLabel(label) {
   return state.resending ? "연결이 불안정해 다시 보내는 중…" : label;
 }
 
+// Answers that say nothing of whether the order was placed (the Wi-Fi, a proxy, a passing fault): the key
+// is kept for the next try. Any other answer placed it (2xx) or placed nothing (4xx): the next tap is new.
+const outcomeUnknown = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
+const retryAtOnce = (status) => status === 0 || status === 502 || status === 503 || status === 504;
+
 async function sendOrder(path, body) {
   const text = `${path} ${JSON.stringify(body)}`;
   if (unanswered?.text !== text) unanswered = { text, key: uuid() };
@@ -879,8 +884,11 @@ async function sendOrder(path, body) {
         unanswered = null;
         return result;
       } catch (error) {
-        if (error.status !== 0) unanswered = null; // a real answer: the next tap is a new order
-        if (error.status !== 0 || attempt >= ORDER_RETRY_MS.length) throw error;
+        if (!outcomeUnknown(error.status)) unanswered = null;
+        if (!retryAtOnce(error.status) || attempt >= ORDER_RETRY_MS.length) {
+          error.orderUnanswered = unanswered !== null;
+          throw error;
+        }
         state.resending = true;
         renderSheet();
         await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
@@ -893,7 +901,7 @@ async function sendOrder(path, body) {
 
 async function orderFailed(error) {
   let message = error.detail;
-  if (error.status === 0 && unanswered) {
+  if (error.orderUnanswered && error.status !== 429) {
     message = "연결이 불안정해 주문이 접수됐는지 확인하지 못했어요. 다시 누르셔도 같은 주문은 한 번만 접수돼요.";
   }
   if (error.code === "table_closed") {

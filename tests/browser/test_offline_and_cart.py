@@ -527,3 +527,37 @@ def test_an_order_unanswered_while_offline_says_a_new_tap_is_safe_and_shows_the_
     tab.context.set_offline(False)
     expect(tab.locator(".order-card")).to_have_count(1, timeout=20_000)  # the socket's next snapshot
     assert Order.objects.count() == 1
+
+
+def test_a_new_tap_after_an_unanswered_order_sends_its_key_again_and_places_one_order(pages, server, table, menu):
+    tab = pages.new_page(pages.context(phone=True))
+    deaf = {"on": False}  # the socket hears nothing while the Wi-Fi is down (no cart.updated to empty the cart)
+
+    def relay(page_side):
+        server_side = page_side.connect_to_server()
+        server_side.on_message(lambda message: None if deaf["on"] else page_side.send(message))
+        page_side.on_message(server_side.send)
+
+    tab.route_web_socket(re.compile(r".*/ws/tables/.*"), relay)
+    tab.goto(f"{server.url}/t/{table.pk}/")
+    wait_live(tab)
+    keys = order_requests(tab)
+    tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
+
+    def lose_the_answer(route):
+        deaf["on"] = True
+        route.fetch()
+        route.abort("internetdisconnected")
+
+    tab.route("**/api/orders/", lambda route: route.abort("internetdisconnected"))  # the page's own retries
+    tab.route("**/api/orders/", lose_the_answer, times=1)  # the latest route is tried first
+    tab.locator("#direct-order").click()
+    expect(tab.locator("#cart-sheet .form-error")).to_contain_text("같은 주문은 한 번만 접수돼요", timeout=10_000)
+
+    tab.unroute("**/api/orders/")
+    tab.locator("#direct-order").click()  # the guest, still seeing the cart, taps again
+
+    expect(tab.locator(".toast")).to_contain_text("주문이 접수되었어요", timeout=EVENT_TIMEOUT_MS)
+    assert len(keys) == 4 and len(set(keys)) == 1, keys
+    assert Order.objects.count() == 1

@@ -37,24 +37,28 @@ def test_the_same_key_sent_twice_at_once_applies_once():
     assert StaffAction.objects.filter(action="kitchen_status").count() == 1
 
 
-def test_a_guests_order_sent_twice_at_once_is_placed_once():
-    """A phone's retry racing its first send (the first answer lost on the Wi-Fi): one order, one ticket,
-    stock taken once, and both sends answered with that order."""
-    table, food = TableFactory(), FoodFactory(stock=10)
+@pytest.mark.parametrize("kind", ["order", "pre_order"])
+@pytest.mark.parametrize("stock", [10, 3], ids=["stock left", "the last units"])
+def test_a_guests_order_sent_twice_at_once_is_placed_once(kind, stock):
+    """A phone's retry racing its first send (the first answer lost on the Wi-Fi): one order, stock taken once,
+    and both sends answered with that order; also when the first takes the last units, so that the second,
+    let in behind the first's food lock, finds the dish sold out."""
+    table, food = TableFactory(), FoodFactory(stock=stock, price=5000)
+    items = [{"food_id": food.pk, "quantity": 3}]
+    if kind == "order":
+        path, body, id_key = "/api/orders/", {"table_id": str(table.pk), "items": items}, "id"
+    else:
+        path, id_key = f"/api/orders/pre-order/{table.pk}/", "order_id"
+        body = {"payer_name": "홍길동", "total_amount": 15000, "items": items}
 
     def send(_):
-        response = APIClient().post(
-            "/api/orders/",
-            {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 3}]},
-            format="json",
-            HTTP_IDEMPOTENCY_KEY="phone-race",
-        )
+        response = APIClient().post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=f"phone-race-{kind}")
         return response.status_code, response.json()
 
     results = race(2, send)
 
     assert [status for status, _ in results] == [201, 201], results
-    assert results[0][1]["id"] == results[1][1]["id"]
+    assert results[0][1][id_key] == results[1][1][id_key]
     assert Order.objects.count() == 1
     food.refresh_from_db()
-    assert food.stock == 7
+    assert food.stock == stock - 3
