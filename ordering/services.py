@@ -417,18 +417,29 @@ def cart_put(*, table_id, quantities: dict[int, int], version: int) -> Cart:
             raise foods_not_found(missing)
         cart = _cart_locked(table)
         if cart.version != version:
-            raise Conflict(
-                "다른 휴대폰에서 장바구니가 바뀌었습니다. 새 장바구니를 확인해 주세요.",
-                code="cart_changed",
-                cart=CartSerializer(cart).data,
-            )
+            raise _cart_changed(cart)
         return _cart_save(cart, [{"food_id": f, "quantity": q} for f, q in quantities.items()])
 
 
+def _cart_changed(cart: Cart) -> Conflict:
+    return Conflict(
+        "다른 휴대폰에서 장바구니가 바뀌었습니다. 새 장바구니를 확인해 주세요.",
+        code="cart_changed",
+        cart=CartSerializer(cart).data,
+    )
+
+
 def cart_ordered(*, table: Table, version: int) -> None:
-    """An order placed from the cart at `version` empties it; a cart changed since keeps the newer items."""
+    """An order placed from the cart at `version` empties it; a cart changed since by edits keeps the newer
+    items. A version from before an order emptied the cart is refused (cart_changed, the whole order undone):
+    its phone had not heard of that order, and would send the same dishes to the kitchen again."""
     cart = Cart.objects.select_for_update().filter(table=table).first()
-    if cart is not None and cart.version == version and cart.items:
+    if cart is None:
+        return
+    if version < cart.ordered_version:
+        raise _cart_changed(cart)
+    if cart.version == version and cart.items:
+        cart.ordered_version = version + 1  # the version _cart_save gives it
         _cart_save(cart, [])
 
 

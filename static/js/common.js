@@ -114,8 +114,12 @@ export async function api(path, { method = "GET", body, idempotencyKey, timeoutM
 
 // --- live socket ------------------------------------------------------------------------------------
 
-const PING_EVERY_MS = 25_000;
-const SILENCE_LIMIT_MS = 60_000; // no message (not even a pong) this long: the link is dead
+// A live socket hears a heartbeat every WS_HEARTBEAT_SECONDS (15 s), or whatever the feed sends. After a quiet
+// moment the page pings, so a link that died without a close (Wi-Fi gone, the socket still "open") is found
+// within seconds, not after a minute of a screen that says it is live and is not.
+const PING_WHEN_QUIET_MS = 8_000;
+const SILENCE_LIMIT_MS = 20_000; // nothing heard this long, not even a pong: the link is dead
+const KEEP_ALIVE_CHECK_MS = 2_000;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 const LOST_NOTICE_AFTER_MS = 2_500;
@@ -210,13 +214,16 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
     retryTimer = null;
     if (stopped) return;
     onState("connecting", { attempt });
-    socket = new WebSocket(url);
-    socket.addEventListener("open", () => {
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.addEventListener("open", () => {
+      if (socket !== ws) return;
       lastHeard = Date.now();
       clearInterval(pingTimer);
-      pingTimer = setInterval(keepAlive, PING_EVERY_MS / 5);
+      pingTimer = setInterval(keepAlive, KEEP_ALIVE_CHECK_MS);
     });
-    socket.addEventListener("message", (event) => {
+    ws.addEventListener("message", (event) => {
+      if (socket !== ws) return; // a socket given up for dead (keepAlive) that still delivers
       lastHeard = Date.now();
       let msg;
       try {
@@ -230,7 +237,8 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
       }
       if (msg.type !== "pong") deliver(msg);
     });
-    socket.addEventListener("close", (event) => {
+    ws.addEventListener("close", (event) => {
+      if (socket !== ws) return; // given up already: keepAlive has scheduled the next one
       clearInterval(pingTimer);
       clearTimers();
       socket = null;
@@ -251,10 +259,16 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     const now = Date.now();
     if (now - lastHeard > SILENCE_LIMIT_MS) {
-      socket.close(); // half-open link: close and reconnect
+      // A dead link: its close handshake could take as long again, so the page moves on at once.
+      const dead = socket;
+      socket = null;
+      clearInterval(pingTimer);
+      clearTimers();
+      dead.close();
+      schedule();
       return;
     }
-    if (now - lastPing >= PING_EVERY_MS) {
+    if (now - lastHeard >= PING_WHEN_QUIET_MS && now - lastPing >= PING_WHEN_QUIET_MS) {
       lastPing = now;
       socket.send(JSON.stringify({ type: "ping" }));
     }

@@ -97,7 +97,22 @@ const cart = {
   timer: null,
   attempt: 0,
   waiters: [], // settle() promises, resolved when nothing is left to send
+  // Writes whose answer never came, all from one base version: the server may hold any one of them.
+  lost: { base: null, attempts: [] }, // attempts: [{items, deltas}]
 };
+
+function sameItems(a, b) {
+  const quantities = new Map(a.map((item) => [item.food_id, item.quantity]));
+  return a.length === b.length && b.every((item) => quantities.get(item.food_id) === item.quantity);
+}
+
+/** The deltas of `sent` that a write the server did apply (`landed`) has not already put there. */
+function withoutLanded(sent, landed) {
+  const rest = new Map(sent);
+  for (const [id, delta] of landed) rest.set(id, (rest.get(id) || 0) - delta);
+  for (const [id, delta] of rest) if (!delta) rest.delete(id);
+  return rest;
+}
 
 function addDeltas(into, from) {
   for (const [id, delta] of from) into.set(id, (into.get(id) || 0) + delta);
@@ -135,7 +150,13 @@ function adoptCart(next, { fromSocket = false, live = false } = {}) {
     return;
   }
   if (next.version < cart.server.version) return;
-  const changedElsewhere = live && next.version > cart.server.version;
+  const landed = fromSocket ? lostWriteIn(next) : null;
+  if (landed) {
+    // This phone's write whose answer was lost did land: its taps, waiting to be sent again, are in it.
+    cart.pending = withoutLanded(cart.pending, landed.deltas);
+    cart.lost = { base: null, attempts: [] };
+  }
+  const changedElsewhere = live && next.version > cart.server.version && !landed;
   cart.server = { items: next.items || [], version: next.version, updated_at: next.updated_at };
   if (!cart.server.items.length) state.refused.clear();
   recomputeCart();
@@ -186,20 +207,32 @@ async function writeCart() {
   cart.inflight = null;
   const seen = cart.seen;
   cart.seen = null;
+  const unknown = !answer && (failure.status === 0 || failure.status >= 500 || failure.status === 429);
+  if (unknown) {
+    if (cart.lost.base !== base) cart.lost = { base, attempts: [] };
+    cart.lost.attempts.push({ items, deltas: new Map(sent) });
+  }
+  // The cart the server holds now, when this write's answer does not say: the socket's (our own write's
+  // event may have come), or the one a 409 carries.
+  const current = answer || (failure.code === "cart_changed" ? failure.body.cart : seen);
+  const landed = answer ? null : lostWriteIn(current);
+  if (!unknown || landed) cart.lost = { base: null, attempts: [] };
   if (answer) {
     cart.attempt = 0;
     adoptCart(answer);
     if (seen) adoptCart(seen);
-  } else if (failure.code === "cart_changed") {
-    // Another phone changed it first: take its cart and put this phone's taps back on top.
-    cart.pending = addDeltas(new Map(sent), cart.pending);
-    adoptCart(failure.body.cart);
+  } else if (failure.code === "cart_changed" || (unknown && landed)) {
+    // Another phone changed it first: take its cart and put this phone's taps back on top. Unless the cart
+    // is one of this phone's own writes whose answer was lost: those taps are in it already.
+    cart.attempt = 0;
+    cart.pending = addDeltas(landed ? withoutLanded(sent, landed.deltas) : new Map(sent), cart.pending);
+    adoptCart(current);
     if (seen) adoptCart(seen);
     prunePending();
     recomputeCart();
     renderFoods();
     renderCart();
-  } else if (failure.status === 0 || failure.status >= 500 || failure.status === 429) {
+  } else if (unknown) {
     cart.pending = addDeltas(new Map(sent), cart.pending);
     if (seen) adoptCart(seen);
     if (cart.attempt === 1) toast("장바구니를 저장하지 못했어요. 다시 시도하는 중이에요.", "warn");
@@ -220,6 +253,13 @@ async function writeCart() {
   }
   if (cart.pending.size && !cart.timer) scheduleCartWrite(0);
   settleIfDone();
+}
+
+/** The lost write (cart.lost) that `current` is: one version past its base, holding exactly its items. */
+function lostWriteIn(current) {
+  const { base, attempts } = cart.lost;
+  if (!current || base === null || current.version !== base + 1) return null;
+  return attempts.find((attempt) => sameItems(attempt.items, current.items || [])) || null;
 }
 
 function settleIfDone() {
@@ -404,7 +444,13 @@ function renderSheet() {
   const lines = cartLines();
   if (!lines.length) {
     title.textContent = "장바구니";
-    body.replaceChildren(h("p", { class: "empty" }, "장바구니가 비었어요. 메뉴에서 담아 주세요."));
+    // Emptied under an error: by the order itself (its answer was lost), or by another phone's order.
+    const note = unanswered ? "장바구니가 비었어요. 보낸 주문은 주문 현황에서 확인해 주세요." : state.error;
+    body.replaceChildren(
+      state.error
+        ? h("p", { class: "form-error", role: "alert" }, note)
+        : h("p", { class: "empty" }, "장바구니가 비었어요. 메뉴에서 담아 주세요."),
+    );
     return;
   }
   const error = state.error ? h("p", { class: "form-error", role: "alert" }, state.error) : null;
@@ -862,7 +908,7 @@ async function refreshMenu() {
 // Idempotency-Key, by itself a few times and then on the guest's next tap: the server places it once.
 const ORDER_TIMEOUT_MS = 10_000;
 const ORDER_RETRY_MS = [1_000, 3_000];
-let unanswered = null; // {text, key}: the order whose answer never came
+let unanswered = null; // {text, key, body}: the order whose answer never came
 
 function busyLabel(label) {
   return state.resending ? "연결이 불안정해 다시 보내는 중…" : label;
@@ -873,18 +919,26 @@ function busyLabel(label) {
 const outcomeUnknown = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
 const retryAtOnce = (status) => status === 0 || status === 502 || status === 503 || status === 504;
 
-async function sendOrder(path, body) {
+/** POST the order; `fromOrder(order)` makes its answer of the Order the socket announced, when the socket
+ * told of it (answeredBySocket) before any answer came. */
+async function sendOrder(path, body, fromOrder) {
   const text = `${path} ${JSON.stringify(body)}`;
-  if (unanswered?.text !== text) unanswered = { text, key: uuid() };
+  if (unanswered?.text !== text) unanswered = { text, key: uuid(), body, placed: null };
   const { key } = unanswered;
   try {
     for (let attempt = 0; ; attempt++) {
+      if (attempt && unanswered?.placed) {
+        const placed = unanswered.placed;
+        unanswered = null;
+        return fromOrder(placed);
+      }
       try {
         const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
         unanswered = null;
         return result;
       } catch (error) {
         if (!outcomeUnknown(error.status)) unanswered = null;
+        if (unanswered?.placed) continue; // the socket told: the next turn answers with it
         if (!retryAtOnce(error.status) || attempt >= ORDER_RETRY_MS.length) {
           error.orderUnanswered = unanswered !== null;
           throw error;
@@ -896,6 +950,26 @@ async function sendOrder(path, body) {
     }
   } finally {
     state.resending = false;
+  }
+}
+
+/** A new order the socket announces that is this phone's unanswered one (its lines and payer): it was placed,
+ * so the guest is told so, as the lost answer would have. */
+function answeredBySocket(order) {
+  if (!unanswered) return;
+  const lines = order.items.map((item) => ({ food_id: item.food.id, quantity: item.quantity }));
+  if (!sameItems(lines, unanswered.body.items) || (order.payer_name || "") !== (unanswered.body.payer_name || "")) return;
+  if (state.busy) {
+    unanswered.placed = order; // sendOrder, still trying, takes it as its answer
+    return;
+  }
+  unanswered = null;
+  state.error = "";
+  if (order.status === "pre_order") {
+    openPaying(order.id);
+  } else {
+    if ($("#cart-sheet").open) closeSheet("orders");
+    toast("주문이 접수되었어요. 주방에 전달했습니다.", "success");
   }
 }
 
@@ -913,7 +987,11 @@ async function orderFailed(error) {
     toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
     return;
   }
-  if (error.code === "sold_out" || error.code === "food_not_found") {
+  if (error.code === "cart_changed") {
+    // Another phone ordered from this cart since this one last heard: those dishes are on their way already.
+    adoptCart(error.body.cart);
+    message = "다른 휴대폰에서 이미 주문했거나 장바구니가 바뀌었어요. 장바구니를 확인하고 다시 주문해 주세요.";
+  } else if (error.code === "sold_out" || error.code === "food_not_found") {
     const ids = error.body.food_ids || [];
     state.refused = new Set(ids);
     await refreshMenu();
@@ -953,7 +1031,7 @@ async function placeDirect() {
   try {
     const { items, cart_version } = await cartForOrder();
     if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
-    const order = await sendOrder("/api/orders/", { table_id: tableId, items, cart_version });
+    const order = await sendOrder("/api/orders/", { table_id: tableId, items, cart_version }, (placed) => placed);
     upsertOrder(order);
     cartOrdered(cart_version);
     state.refused.clear();
@@ -980,12 +1058,12 @@ async function placePreOrder(payerName) {
   try {
     const { items, cart_version } = await cartForOrder();
     if (!items.length) throw new ApiError(400, { code: "cart_empty", detail: "장바구니가 비었어요." });
-    const result = await sendOrder(`/api/orders/pre-order/${tableId}/`, {
-      payer_name: payerName,
-      total_amount: cartTotal(),
-      items,
-      cart_version,
-    });
+    const result = await sendOrder(
+      `/api/orders/pre-order/${tableId}/`,
+      { payer_name: payerName, total_amount: cartTotal(), items, cart_version },
+      // The pay link is not in the Order: the paying view asks payment-status for it.
+      (placed) => ({ order_id: placed.id, order_number: placed.order_number, total_amount: placed.total_amount, expires_at: placed.expires_at }),
+    );
     payLinks[result.order_id] = {
       redirect_url: result.redirect_url,
       message: result.message,
@@ -1090,6 +1168,7 @@ function onMessage(msg) {
       upsertOrder(msg.order);
       announce(before, msg.order);
       renderOrders();
+      if (msg.type === "order.created") answeredBySocket(msg.order);
       break;
     }
     case "table.reset":

@@ -4,7 +4,7 @@ by an order placed from it and by a reset or close."""
 import pytest
 
 from ordering.events import table_group
-from ordering.models import Cart
+from ordering.models import Cart, Order
 from tests.api.helpers import assert_error
 from tests.api.support import IN_MEMORY_LAYER, EventRecorder
 from tests.factories import FoodFactory
@@ -145,6 +145,51 @@ def test_an_order_from_an_older_cart_keeps_the_newer_items(api, table, food):
         format="json",
     )
 
+    assert api.get(f"/api/tables/{table.pk}/cart/").json() == newer
+
+
+@pytest.mark.parametrize("second", ["order", "pre_order"])
+def test_an_order_from_a_cart_another_order_emptied_since_is_409_and_places_nothing(api, table, food, second):
+    """Two phones of a table: one orders the cart; the other, whose socket had not heard, orders what it still
+    shows. The dishes are on their way already: the second is refused with the cart as it is now."""
+    put(api, table, [(food, 2)], version=0)
+    lines = [{"food_id": food.pk, "quantity": 2}]
+    first = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json")
+    assert first.status_code == 201
+
+    if second == "order":
+        again = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json")
+    else:
+        again = api.post(
+            f"/api/orders/pre-order/{table.pk}/",
+            {"payer_name": "홍길동", "total_amount": 24000, "items": lines, "cart_version": 1},
+            format="json",
+        )
+
+    body = assert_error(again, 409, "cart_changed")
+    assert body["cart"] == api.get(f"/api/tables/{table.pk}/cart/").json()
+    assert (body["cart"]["items"], body["cart"]["version"]) == ([], 2)
+    assert Order.objects.count() == 1
+
+
+def test_an_order_from_a_cart_edited_since_an_earlier_order_is_placed(api, table, food):
+    """Only an order that emptied the cart makes an older version stale for ordering: later edits do not."""
+    put(api, table, [(food, 1)], version=0)
+    api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}], "cart_version": 1},
+        format="json",
+    )  # the cart is empty at version 2
+    put(api, table, [(food, 3)], version=2)
+    newer = put(api, table, [(food, 4)], version=3).json()
+
+    placed = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 3}], "cart_version": 3},
+        format="json",
+    )
+
+    assert placed.status_code == 201
     assert api.get(f"/api/tables/{table.pk}/cart/").json() == newer
 
 

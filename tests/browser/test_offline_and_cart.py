@@ -561,3 +561,67 @@ def test_a_new_tap_after_an_unanswered_order_sends_its_key_again_and_places_one_
     expect(tab.locator(".toast")).to_contain_text("주문이 접수되었어요", timeout=EVENT_TIMEOUT_MS)
     assert len(keys) == 4 and len(set(keys)) == 1, keys
     assert Order.objects.count() == 1
+
+
+def relayed_tab(pages, server, table, deaf: dict):
+    """A phone whose table socket goes through a relay that, while deaf["on"], passes nothing either way: a
+    link that died without closing (the Wi-Fi gone, the socket still "open")."""
+    tab = pages.new_page(pages.context(phone=True))
+
+    def relay(page_side):
+        server_side = page_side.connect_to_server()
+        server_side.on_message(lambda message: None if deaf["on"] else page_side.send(message))
+        page_side.on_message(lambda message: None if deaf["on"] else server_side.send(message))
+
+    tab.route_web_socket(re.compile(r".*/ws/tables/.*"), relay)
+    tab.goto(f"{server.url}/t/{table.pk}/")
+    wait_live(tab)
+    return tab
+
+
+def test_a_socket_that_died_without_closing_is_noticed_within_seconds_and_replaced(pages, server, table, menu):
+    deaf = {"on": False}
+    tab = relayed_tab(pages, server, table, deaf)
+
+    deaf["on"] = True
+    order = place(server, table, (menu["kimchi"], 1))  # unheard by the dead link
+    expect(tab.locator("#live")).not_to_have_attribute("data-state", "open", timeout=30_000)
+    deaf["on"] = False
+
+    wait_live(tab)
+    expect(tab.locator(f'.order-card[data-order-id="{order["id"]}"]')).to_have_count(1)
+
+
+def test_a_cart_tap_whose_answer_was_lost_counts_once(pages, server, table, menu):
+    kimchi = menu["kimchi"]
+    tab = pages.table_tab(table)
+
+    def lose_the_answer(route):
+        route.fetch()  # the server takes the tap (and tells the socket); the answer is lost
+        route.abort("connectionreset")
+
+    tab.route("**/cart/", lose_the_answer, times=1)
+    with tab.expect_request(lambda r: r.method == "PUT"):
+        tab.get_by_role("button", name="김치전 담기").click()
+    tab.wait_for_timeout(2_000)  # any retry would have gone out by now
+
+    assert cart_of(server, table) == {kimchi.pk: 1}
+    expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("1")
+
+
+def test_an_order_whose_every_answer_was_lost_is_confirmed_by_the_socket(pages, server, table, menu):
+    tab = pages.table_tab(table)
+    tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
+
+    def lose_the_answer(route):
+        route.fetch()
+        route.abort("connectionreset")
+
+    tab.route("**/api/orders/", lambda route: route.abort("connectionreset"))  # every retry fails too
+    tab.route("**/api/orders/", lose_the_answer, times=1)
+    tab.locator("#direct-order").click()
+
+    expect(tab.locator(".toast")).to_contain_text("주문이 접수되었어요", timeout=EVENT_TIMEOUT_MS)
+    expect(tab.locator(".order-card")).to_have_count(1)
+    assert Order.objects.count() == 1
