@@ -32,7 +32,11 @@ export class ApiError extends Error {
 /** The Korean particle after `word`: `withFinal` (은, 을, 과, 이) after a final consonant, else `withoutFinal`
  * (는, 를, 와, 가). A word that does not end in Hangul (a name in Latin letters) takes `withoutFinal`. */
 export function particle(word, withFinal, withoutFinal) {
-  const code = String(word).charCodeAt(String(word).length - 1) - 0xac00;
+  const text = String(word);
+  const last = text.slice(-1);
+  // A number is read out: 영 일 이 삼 사 오 육 칠 팔 구 (and 십, 백, 천, 만 all end in a consonant).
+  if (/[0-9]/.test(last)) return "013678".includes(last) ? withFinal : withoutFinal;
+  const code = last.charCodeAt(0) - 0xac00;
   return code >= 0 && code < 11172 && code % 28 !== 0 ? withFinal : withoutFinal;
 }
 
@@ -328,12 +332,13 @@ export function liveIndicator(element) {
     document.body.dataset.live = state;
     // After a drop the screen may be stale until the next snapshot: say so (body.live-lost), but only
     // when it lasts; a phone waking up reconnects within a second.
-    if (state === "open") {
-      wasOpen = true;
+    if (state === "open") wasOpen = true;
+    if (state === "open" && navigator.onLine) {
       clearTimeout(lostTimer);
       lostTimer = null;
       document.body.classList.remove("live-lost");
     } else if (wasOpen && !lostTimer) {
+      // Offline with the socket still "open" too: the browser knows before the socket does.
       lostTimer = setTimeout(() => document.body.classList.add("live-lost"), LOST_NOTICE_AFTER_MS);
     }
     const label = element.querySelector(".live-label") || element;
