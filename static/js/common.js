@@ -161,9 +161,16 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
   let menuVersion = null; // the menu's version as of the snapshot, or the latest heartbeat that moved it
 
   function resync(reason) {
-    // Behind the server: a new connection brings a fresh snapshot.
+    // Behind the server: a new connection brings a fresh snapshot. At once: the old link's close handshake
+    // is not waited for (the link may be dying too).
     console.info("live: resync", reason);
-    if (socket) socket.close(4000, "resync");
+    if (!socket) return;
+    const old = socket;
+    socket = null;
+    clearInterval(pingTimer);
+    clearTimers();
+    old.close(4000, "resync");
+    open();
   }
 
   function deliver(msg) {
@@ -242,12 +249,11 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
       if (msg.type !== "pong") deliver(msg);
     });
     ws.addEventListener("close", (event) => {
-      if (socket !== ws) return; // given up already: keepAlive has scheduled the next one
+      if (socket !== ws) return; // given up already (keepAlive, resync): the next one is on its way
       clearInterval(pingTimer);
       clearTimers();
       socket = null;
       if (stopped) return;
-      if (event.code === 4000) return open(); // our own resync: at once, the link itself is fine
       if (event.code === 4404) return onState("missing", {});
       if (event.code === 4401 || event.code === 4403) {
         onState("denied", { code: event.code });

@@ -210,7 +210,9 @@ async function writeCart() {
   const unknown = !answer && (failure.status === 0 || failure.status >= 500 || failure.status === 429);
   if (unknown) {
     if (cart.lost.base !== base) cart.lost = { base, attempts: [] };
-    cart.lost.attempts.push({ items, deltas: new Map(sent) });
+    if (!cart.lost.attempts.some((attempt) => sameItems(attempt.items, items))) {
+      cart.lost.attempts.push({ items, deltas: new Map(sent) });
+    }
   }
   // The cart the server holds now, when this write's answer does not say: the socket's (our own write's
   // event may have come), or the one a 409 carries.
@@ -514,7 +516,7 @@ function renderSheet() {
         class: "payer-form",
         onsubmit: (event) => {
           event.preventDefault();
-          placePreOrder(input.value.trim());
+          placePreOrder(input.value.normalize("NFC").trim()); // NFC, as the server keeps it
         },
       },
       total,
@@ -908,6 +910,7 @@ async function refreshMenu() {
 // Idempotency-Key, by itself a few times and then on the guest's next tap: the server places it once.
 const ORDER_TIMEOUT_MS = 10_000;
 const ORDER_RETRY_MS = [1_000, 3_000];
+const UNANSWERED_MATCH_MS = 120_000;
 let unanswered = null; // {text, key, body}: the order whose answer never came
 
 function busyLabel(label) {
@@ -923,7 +926,8 @@ const retryAtOnce = (status) => status === 0 || status === 502 || status === 503
  * told of it (answeredBySocket) before any answer came. */
 async function sendOrder(path, body, fromOrder) {
   const text = `${path} ${JSON.stringify(body)}`;
-  if (unanswered?.text !== text) unanswered = { text, key: uuid(), body, placed: null };
+  if (unanswered?.text !== text) unanswered = { text, key: uuid(), body, placed: null, sentAt: 0 };
+  unanswered.sentAt = Date.now();
   const { key } = unanswered;
   try {
     for (let attempt = 0; ; attempt++) {
@@ -937,8 +941,8 @@ async function sendOrder(path, body, fromOrder) {
         unanswered = null;
         return result;
       } catch (error) {
-        if (!outcomeUnknown(error.status)) unanswered = null;
         if (unanswered?.placed) continue; // the socket told: the next turn answers with it
+        if (!outcomeUnknown(error.status)) unanswered = null;
         if (!retryAtOnce(error.status) || attempt >= ORDER_RETRY_MS.length) {
           error.orderUnanswered = unanswered !== null;
           throw error;
@@ -956,7 +960,8 @@ async function sendOrder(path, body, fromOrder) {
 /** A new order the socket announces that is this phone's unanswered one (its lines and payer): it was placed,
  * so the guest is told so, as the lost answer would have. */
 function answeredBySocket(order) {
-  if (!unanswered) return;
+  // Only an order announced soon after: much later, an identical order is another phone's, not this one's.
+  if (!unanswered || Date.now() - unanswered.sentAt > UNANSWERED_MATCH_MS) return;
   const lines = order.items.map((item) => ({ food_id: item.food.id, quantity: item.quantity }));
   if (!sameItems(lines, unanswered.body.items) || (order.payer_name || "") !== (unanswered.body.payer_name || "")) return;
   if (state.busy) {
@@ -1148,9 +1153,12 @@ function onMessage(msg) {
       state.snapshotSeen = true;
       state.table = msg.table;
       setFoods(msg.foods);
+      const known = state.orders;
       state.orders = new Map(msg.orders.map((order) => [order.id, order]));
       adoptCart(msg.cart, { fromSocket: true });
       renderAll();
+      // Placed while this page was away (a reconnect): one of them may be this phone's unanswered order.
+      for (const order of msg.orders) if (!known.has(order.id)) answeredBySocket(order);
       break;
     case "cart.updated":
       adoptCart(msg.cart, { fromSocket: true, live: true });
