@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
+from core.idempotency import KeyReused
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
@@ -200,10 +201,7 @@ def order_create_once(
             or order.payer_name != payer_name
             or (total_amount is not None and order.total_amount != total_amount)
         ):
-            raise Conflict(
-                "같은 Idempotency-Key로 다른 주문을 보냈습니다. 새 주문에는 새 키를 써 주세요.",
-                code="idempotency_key_reused",
-            )
+            raise Conflict(KeyReused.default_detail, code=KeyReused.default_code)  # the staff writes' answer
         order.resent = True
         logger.info("order resent", extra={"order_id": str(order.pk), "order_number": order.order_number})
         return order
