@@ -9,7 +9,9 @@ index) and then answers what the first answered.
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +19,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from core.models import IdempotentAnswer
+
+T = TypeVar("T")
 
 KEEP = timedelta(hours=24)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -70,6 +74,40 @@ def request_key_digest(request) -> str | None:
     if len(key) > 200:
         raise KeyInvalid()
     return hashlib.sha256(key.encode()).hexdigest() if key else None
+
+
+def create_once(
+    create: Callable[[], T],
+    *,
+    find: Callable[[], T | None],
+    matches: Callable[[T], bool],
+    losing: tuple[type[Exception], ...] = (IntegrityError,),
+) -> T:
+    """A guest's write that keeps its key on the row it makes (a unique column): `create()`, unless the key
+    made a row before. Then that row is the answer (marked `resent`), or 409 idempotency_key_reused when it
+    was made by another request (`matches` says no).
+
+    A resend racing its first send waits on the first's locks (what it takes, then the key's unique index)
+    and loses on one of `losing`: its transaction is undone whole, and the first's row is its answer.
+    """
+
+    def made_before() -> T | None:
+        row = find()
+        if row is None:
+            return None
+        if not matches(row):
+            raise KeyReused()
+        row.resent = True
+        return row
+
+    if (row := made_before()) is not None:
+        return row
+    try:
+        return create()
+    except losing:
+        if (row := made_before()) is not None:
+            return row
+        raise
 
 
 class IdempotentWrites:

@@ -4,12 +4,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.idempotency import IdempotentWrites
+from core.idempotency import REPLAYED, IdempotentWrites, request_key_digest
 from kitchen import selectors as kitchen_selectors
 from kitchen import services
 from kitchen.serializers import StaffCallQuerySerializer, StaffCallSerializer
 from ordering import selectors
-from ordering.schema import CALL_ID, ORDER_ID, TABLE_ID, error_responses
+from ordering.schema import CALL_ID, GUEST_CALL_KEY, ORDER_ID, TABLE_ID, error_responses
 from ordering.serializers import (
     KitchenStatusInSerializer,
     OrderSerializer,
@@ -96,21 +96,24 @@ class CallStaffApi(APIView):
 
     @extend_schema(
         operation_id="tables_call_staff",
-        parameters=[TABLE_ID],
+        parameters=[TABLE_ID, GUEST_CALL_KEY],
         request=CallStaffInput,
         responses={
             202: inline_serializer(
                 "StaffCalled", {"status": serializers.CharField(), "call_id": serializers.IntegerField()}
             ),
-            **error_responses(400, 404, 429),
+            **error_responses(400, 404, 409, 429),
         },
         description="Stored as a StaffCall (each call its own) and shown on every staff screen until acknowledged.",
     )
     def post(self, request, table_id):
         data = self.CallStaffInput(data=request.data)
         data.is_valid(raise_exception=True)
-        call = services.staff_call(table_id=table_id, message=data.validated_data["message"].strip())
-        return Response({"status": "sent", "call_id": call.pk}, status=status.HTTP_202_ACCEPTED)
+        call = services.staff_call(
+            table_id=table_id, message=data.validated_data["message"].strip(), client_key=request_key_digest(request)
+        )
+        headers = {REPLAYED: "true"} if call.resent else None
+        return Response({"status": "sent", "call_id": call.pk}, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class StaffCallListApi(APIView):

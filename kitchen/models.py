@@ -22,6 +22,9 @@ class StaffCall(models.Model):
     notified = models.BooleanField("디스코드 알림 보냄", default=False)
     attempts = models.PositiveSmallIntegerField("디스코드 시도 횟수", default=0)
     next_attempt_at = models.DateTimeField("디스코드 다음 시도", null=True, blank=True)
+    # The hash of the guest's Idempotency-Key: a phone that lost the answer calls again and is answered with
+    # this call rather than making a second one (kitchen.services.staff_call).
+    client_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -30,6 +33,9 @@ class StaffCall(models.Model):
             models.Index(fields=["notified", "next_attempt_at"], name="staffcall_outbox_idx"),
             models.Index(fields=["acked_at", "created_at"], name="staffcall_open_idx"),
         ]
+
+    # True when services.staff_call answered a guest's resent Idempotency-Key with this call, made before.
+    resent = False
 
     def __str__(self) -> str:
         return f"{self.table} {self.created_at:%H:%M}"

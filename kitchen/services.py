@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from background import outbox
 from core import audit
+from core.idempotency import create_once
 from kitchen import discord, logins
 from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
@@ -80,13 +81,23 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
     return order
 
 
-@transaction.atomic
-def staff_call(*, table_id, message: str = "") -> StaffCall:
-    """A customer's call: stored, every call its own, shown on every staff screen until acknowledged."""
-    table = table_row(table_id=table_id)
-    call = StaffCall.objects.create(table=table, message=message)
-    kitchen_events.staff_called(call)
-    return call
+def staff_call(*, table_id, message: str = "", client_key: str | None = None) -> StaffCall:
+    """A customer's call: stored, every call its own, shown on every staff screen until acknowledged.
+    With `client_key`, made once: a phone that lost the answer calls again and gets the first call back."""
+
+    @transaction.atomic
+    def call() -> StaffCall:
+        made = StaffCall.objects.create(table=table_row(table_id=table_id), message=message, client_key=client_key)
+        kitchen_events.staff_called(made)
+        return made
+
+    if client_key is None:
+        return call()
+    return create_once(
+        call,
+        find=lambda: StaffCall.objects.filter(client_key=client_key).first(),
+        matches=lambda made: made.table_id == table_row(table_id=table_id).pk and made.message == message,
+    )
 
 
 def call_not_found() -> NotFound:

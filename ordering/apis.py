@@ -12,7 +12,7 @@ from core.idempotency import REPLAYED, IdempotentWrites, request_key_digest
 from ordering import selectors, services
 from ordering.errors import DomainError
 from ordering.menu import menu_current
-from ordering.schema import FOOD_ID, FORCE, GUEST_ORDER_KEY, TABLE_ID, error_responses
+from ordering.schema import FOOD_ID, FORCE, GUEST_CART_KEY, GUEST_ORDER_KEY, TABLE_ID, error_responses
 from ordering.serializers import (
     MAX_DB_ID,
     CartInSerializer,
@@ -267,7 +267,7 @@ class TableCartApi(PublicAPIView):
 
     @extend_schema(
         operation_id="tables_cart_update",
-        parameters=[TABLE_ID],
+        parameters=[TABLE_ID, GUEST_CART_KEY],
         request=CartInSerializer,
         responses={200: CartSerializer, **error_responses(400, 404, 409, 413, 429)},
         description="Replace the cart. `version` is the one the phone saw: another phone's newer change answers "
@@ -278,6 +278,9 @@ class TableCartApi(PublicAPIView):
         data = CartInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = services.cart_put(
-            table_id=table_id, quantities=data.validated_data["items"], version=data.validated_data["version"]
+            table_id=table_id,
+            quantities=data.validated_data["items"],
+            version=data.validated_data["version"],
+            client_key=request_key_digest(request),
         )
-        return Response(CartSerializer(cart).data)
+        return Response(CartSerializer(cart).data, headers={REPLAYED: "true"} if cart.resent else None)

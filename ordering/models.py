@@ -178,7 +178,7 @@ class Order(models.Model):
     # as soon as it is rendered, not left to the cyclic garbage collector (see docs/benchmarks.md).
     attached_lines: list | None = None
     attached_refunds: list | None = None
-    # True when services.order_create_once answered a guest's resent Idempotency-Key with this order, placed before.
+    # True when core.idempotency.create_once answered a guest's resent Idempotency-Key with this order.
     resent = False
 
     def __str__(self) -> str:
@@ -273,9 +273,15 @@ class Cart(models.Model):
     # already (its phone had not heard), and is refused rather than sent to the kitchen twice.
     ordered_version = models.PositiveIntegerField("주문으로 비운 버전", default=0)
     updated_at = models.DateTimeField("수정 시각", null=True, blank=True)
+    # The last writes' Idempotency-Keys (hashes, with their bodies' fingerprints): a phone whose answer was
+    # lost sends its write again and learns it landed, rather than putting its taps on top a second time.
+    recent_writes = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "장바구니"
+
+    # True when services.cart_put answered a guest's resent Idempotency-Key: the write had landed before.
+    resent = False
 
     def __str__(self) -> str:
         return f"{self.table} v{self.version}"

@@ -85,6 +85,22 @@ GUEST_ORDER_KEY = OpenApiParameter(
     "another table, other lines, payer name or total is 409 `idempotency_key_reused`. An answer that placed "
     "nothing (a 4xx) is not kept: sent again, the order is tried again. An expired pre-order lets its key go.",
 )
+GUEST_CART_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    KEY_SCHEMA,
+    OpenApiParameter.HEADER,
+    description="A random key per cart write. Sent again (its answer was lost) with the same body, the answer "
+    "is the cart as it is now (`Idempotent-Replayed: true`) and nothing is applied again, even when other "
+    "phones wrote since; with another body, 409 `idempotency_key_reused`. The cart keeps its last 50 keys.",
+)
+GUEST_CALL_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    KEY_SCHEMA,
+    OpenApiParameter.HEADER,
+    description="A random key per call. Sent again (its answer was lost), the call the key made is the answer "
+    "(`Idempotent-Replayed: true`), not a second call; with another table or message, 409 "
+    "`idempotency_key_reused`.",
+)
 
 
 class ApiSchema(AutoSchema):

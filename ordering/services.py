@@ -1,5 +1,7 @@
 """Writes of the ordering app. Every rule about stock, prices and a table's tab lives here."""
 
+import hashlib
+import json
 import logging
 import secrets
 from datetime import datetime
@@ -10,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import audit
-from core.idempotency import KeyReused
+from core.idempotency import KeyReused, create_once
 from ordering import events, selectors
 from ordering.errors import Conflict, DomainError
 from ordering.menu import menu_forget
@@ -20,6 +22,9 @@ from ordering.serializers import CartSerializer
 
 logger = logging.getLogger(__name__)
 
+# A cart remembers its last writes' keys: enough for a phone's resend, which comes within seconds, to find
+# its own write behind a busy table's other phones.
+CART_KEYS_KEPT = 50
 ORDER_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -184,36 +189,28 @@ def order_create_once(
     instead of a second ticket; even when its dishes sold out since, or its table was closed since (the order
     was placed while it was open). The key with another table, other lines, payer or total is 409: it names
     another order. An order's `cart_version` is not compared: the resend of an order placed from the cart
-    finds the cart emptied by it.
-
-    A resend racing its first send waits on the first's locks (the foods', then the key's unique index) and
-    loses: its transaction is undone whole, whatever it failed on, and the first's order is its answer.
+    finds the cart emptied by it. A resend racing its first send may lose on the food the first sold out.
     """
-
-    def placed_before() -> Order | None:
-        order = None if client_key is None else selectors.order_by_client_key(client_key=client_key)
-        if order is None:
-            return None
-        lines = {line.food_id: line.quantity for line in order.lines}
-        if (
-            str(order.table_id) != str(table_id)
-            or lines != quantities
-            or order.payer_name != payer_name
-            or (total_amount is not None and order.total_amount != total_amount)
-        ):
-            raise Conflict(KeyReused.default_detail, code=KeyReused.default_code)  # the staff writes' answer
-        order.resent = True
-        logger.info("order resent", extra={"order_id": str(order.pk), "order_number": order.order_number})
-        return order
-
-    if (order := placed_before()) is not None:
-        return order
-    try:
+    if client_key is None:
         return place()
-    except (IntegrityError, DomainError):
-        if (order := placed_before()) is not None:
-            return order
-        raise
+
+    def same(order: Order) -> bool:
+        return (
+            str(order.table_id) == str(table_id)
+            and {line.food_id: line.quantity for line in order.lines} == quantities
+            and order.payer_name == payer_name
+            and (total_amount is None or order.total_amount == total_amount)
+        )
+
+    order = create_once(
+        place,
+        find=lambda: selectors.order_by_client_key(client_key=client_key),
+        matches=same,
+        losing=(IntegrityError, DomainError),
+    )
+    if order.resent:
+        logger.info("order resent", extra={"order_id": str(order.pk), "order_number": order.order_number})
+    return order
 
 
 def order_place(
@@ -403,20 +400,36 @@ def _cart_save(cart: Cart, items: list[dict]) -> Cart:
     return cart
 
 
-def cart_put(*, table_id, quantities: dict[int, int], version: int) -> Cart:
+def cart_put(*, table_id, quantities: dict[int, int], version: int, client_key: str | None = None) -> Cart:
     """Replace the table's cart, if `version` is still its latest (else cart_changed with the current cart).
 
-    Foods must exist; a sold-out one may stay in a cart (it is refused only when ordered).
+    Foods must exist; a sold-out one may stay in a cart (it is refused only when ordered). With `client_key`
+    (a guest's Idempotency-Key, hashed), a write sent again after its answer was lost is answered with the
+    cart as it is now (`resent`) instead of being applied again or refused as stale.
     """
+    write = [client_key, _cart_write_print(quantities, version)] if client_key else None
     with transaction.atomic():
         table = selectors.table_for_order(table_id=table_id)
+        cart = _cart_locked(table)
+        if write is not None:
+            for key, print_ in cart.recent_writes:
+                if key == client_key:
+                    if print_ != write[1]:
+                        raise KeyReused()
+                    cart.resent = True
+                    return cart
         missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
         if missing:
             raise foods_not_found(missing)
-        cart = _cart_locked(table)
         if cart.version != version:
             raise _cart_changed(cart)
+        if write is not None:
+            cart.recent_writes = [write, *cart.recent_writes][:CART_KEYS_KEPT]
         return _cart_save(cart, [{"food_id": f, "quantity": q} for f, q in quantities.items()])
+
+
+def _cart_write_print(quantities: dict[int, int], version: int) -> str:
+    return hashlib.sha256(json.dumps([version, sorted(quantities.items())]).encode()).hexdigest()[:16]
 
 
 def _cart_changed(cart: Cart) -> Conflict:

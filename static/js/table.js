@@ -94,11 +94,12 @@ const cart = {
   seen: null, // a newer Cart from the socket that came while a write was in flight (applied after it)
   pending: new Map(), // food id -> delta, tapped but not sent yet
   inflight: null, // Map food id -> delta of the write in flight
+  // A write whose answer never came ({deltas, items, version, key}): it goes again as it was, with its
+  // Idempotency-Key, before any newer tap, so the server says whether it landed (200) or not.
+  unsent: null,
   timer: null,
   attempt: 0,
   waiters: [], // settle() promises, resolved when nothing is left to send
-  // Writes whose answer never came, all from one base version: the server may hold any one of them.
-  lost: { base: null, attempts: [] }, // attempts: [{items, deltas}]
 };
 
 function sameItems(a, b) {
@@ -106,23 +107,15 @@ function sameItems(a, b) {
   return a.length === b.length && b.every((item) => quantities.get(item.food_id) === item.quantity);
 }
 
-/** The deltas of `sent` that a write the server did apply (`landed`) has not already put there. */
-function withoutLanded(sent, landed) {
-  const rest = new Map(sent);
-  for (const [id, delta] of landed) rest.set(id, (rest.get(id) || 0) - delta);
-  for (const [id, delta] of rest) if (!delta) rest.delete(id);
-  return rest;
-}
-
 function addDeltas(into, from) {
   for (const [id, delta] of from) into.set(id, (into.get(id) || 0) + delta);
   return into;
 }
 
-/** The cart as this phone shows it: the server's, then the write in flight, then the unsent taps. */
+/** The cart as this phone shows it: the server's, then the write in flight or unanswered, then unsent taps. */
 function recomputeCart() {
   const quantities = new Map(cart.server.items.map((item) => [item.food_id, item.quantity]));
-  for (const deltas of [cart.inflight, cart.pending]) {
+  for (const deltas of [cart.inflight || cart.unsent?.deltas, cart.pending]) {
     if (!deltas) continue;
     for (const [id, delta] of deltas) {
       const next = Math.max(0, Math.min(99, (quantities.get(id) || 0) + delta));
@@ -138,25 +131,20 @@ function cartItems() {
 }
 
 function cartSettled() {
-  return !cart.inflight && !cart.pending.size && !cart.timer;
+  return !cart.inflight && !cart.unsent && !cart.pending.size && !cart.timer;
 }
 
 /** A Cart from the server (snapshot, cart.updated, an answer): newer versions win. */
 function adoptCart(next, { fromSocket = false, live = false } = {}) {
   if (!next || typeof next.version !== "number") return;
-  if (cart.inflight && fromSocket) {
-    // Our own write's event may come before its answer: applying it now would count the write twice.
+  if ((cart.inflight || cart.unsent) && fromSocket) {
+    // It may hold this phone's own write, whose answer has not come: applying it now would count the write
+    // twice. The write's answer says, and then this cart is taken if it is newer.
     if (!cart.seen || next.version > cart.seen.version) cart.seen = next;
     return;
   }
   if (next.version < cart.server.version) return;
-  const landed = fromSocket ? lostWriteIn(next) : null;
-  if (landed) {
-    // This phone's write whose answer was lost did land: its taps, waiting to be sent again, are in it.
-    cart.pending = withoutLanded(cart.pending, landed.deltas);
-    cart.lost = { base: null, attempts: [] };
-  }
-  const changedElsewhere = live && next.version > cart.server.version && !landed;
+  const changedElsewhere = live && next.version > cart.server.version;
   cart.server = { items: next.items || [], version: next.version, updated_at: next.updated_at };
   if (!cart.server.items.length) state.refused.clear();
   recomputeCart();
@@ -190,52 +178,40 @@ function prunePending() {
 }
 
 async function writeCart() {
-  if (cart.inflight || !cart.pending.size) return settleIfDone();
-  cart.inflight = cart.pending;
-  cart.pending = new Map();
-  const base = cart.server.version;
-  recomputeCart();
-  const items = cartItems();
+  if (cart.inflight || (!cart.unsent && !cart.pending.size)) return settleIfDone();
+  let write = cart.unsent;
+  cart.unsent = null;
+  if (write) {
+    cart.inflight = write.deltas;
+  } else {
+    cart.inflight = cart.pending; // the taps are the write's now
+    cart.pending = new Map();
+    recomputeCart();
+    write = { deltas: cart.inflight, items: cartItems(), version: cart.server.version, key: uuid() };
+  }
   let answer = null;
   let failure = null;
   try {
-    answer = await api(`/api/tables/${tableId}/cart/`, { method: "PUT", body: { items, version: base }, timeoutMs: 10_000 });
+    answer = await api(`/api/tables/${tableId}/cart/`, {
+      method: "PUT",
+      body: { items: write.items, version: write.version },
+      idempotencyKey: write.key,
+      timeoutMs: 10_000,
+    });
   } catch (error) {
     failure = error instanceof ApiError ? error : new ApiError(0, {});
   }
-  const sent = cart.inflight;
   cart.inflight = null;
   const seen = cart.seen;
   cart.seen = null;
-  const unknown = !answer && (failure.status === 0 || failure.status >= 500 || failure.status === 429);
-  if (unknown) {
-    if (cart.lost.base !== base) cart.lost = { base, attempts: [] };
-    if (!cart.lost.attempts.some((attempt) => sameItems(attempt.items, items))) {
-      cart.lost.attempts.push({ items, deltas: new Map(sent) });
-    }
-  }
-  // The cart the server holds now, when this write's answer does not say: the socket's (our own write's
-  // event may have come), or the one a 409 carries.
-  const current = answer || (failure.code === "cart_changed" ? failure.body.cart : seen);
-  const landed = answer ? null : lostWriteIn(current);
-  if (!unknown || landed) cart.lost = { base: null, attempts: [] };
   if (answer) {
+    // Applied now, or earlier by a send whose answer was lost (the server found the key): in the cart either way.
     cart.attempt = 0;
     adoptCart(answer);
     if (seen) adoptCart(seen);
-  } else if (failure.code === "cart_changed" || (unknown && landed)) {
-    // Another phone changed it first: take its cart and put this phone's taps back on top. Unless the cart
-    // is one of this phone's own writes whose answer was lost: those taps are in it already.
-    cart.attempt = 0;
-    cart.pending = addDeltas(landed ? withoutLanded(sent, landed.deltas) : new Map(sent), cart.pending);
-    adoptCart(current);
-    if (seen) adoptCart(seen);
-    prunePending();
-    recomputeCart();
-    renderFoods();
-    renderCart();
-  } else if (unknown) {
-    cart.pending = addDeltas(new Map(sent), cart.pending);
+  } else if (failure.status === 0 || failure.status >= 500 || failure.status === 429) {
+    // Nothing says whether it landed: it goes again as it was; newer taps wait behind it.
+    cart.unsent = write;
     if (seen) adoptCart(seen);
     if (cart.attempt === 1) toast("장바구니를 저장하지 못했어요. 다시 시도하는 중이에요.", "warn");
     cart.attempt += 1;
@@ -244,8 +220,20 @@ async function writeCart() {
     renderCart();
     scheduleCartWrite(Math.min(CART_RETRY_MAX_MS, 500 * 2 ** cart.attempt));
     return;
+  } else if (failure.code === "cart_changed") {
+    // Another phone changed it first (this write did not land, or the key would have said so): take its cart
+    // and put this phone's taps back on top.
+    cart.attempt = 0;
+    cart.pending = addDeltas(new Map(write.deltas), cart.pending);
+    adoptCart(failure.body.cart);
+    if (seen) adoptCart(seen);
+    prunePending();
+    recomputeCart();
+    renderFoods();
+    renderCart();
   } else {
     // Refused (a food that is gone, too many lines): the taps are dropped, the server's cart stays.
+    cart.attempt = 0;
     if (seen) adoptCart(seen);
     recomputeCart();
     renderFoods();
@@ -255,13 +243,6 @@ async function writeCart() {
   }
   if (cart.pending.size && !cart.timer) scheduleCartWrite(0);
   settleIfDone();
-}
-
-/** The lost write (cart.lost) that `current` is: one version past its base, holding exactly its items. */
-function lostWriteIn(current) {
-  const { base, attempts } = cart.lost;
-  if (!current || base === null || current.version !== base + 1) return null;
-  return attempts.find((attempt) => sameItems(attempt.items, current.items || [])) || null;
 }
 
 function settleIfDone() {
@@ -922,6 +903,21 @@ function busyLabel(label) {
 const outcomeUnknown = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
 const retryAtOnce = (status) => status === 0 || status === 502 || status === 503 || status === 504;
 
+/** `send(attempt)`, and again after ORDER_RETRY_MS while its answer was lost on the way (the request keeps
+ * its Idempotency-Key, so the server applies it once); at once when `known()` says the outcome came otherwise. */
+async function withResends(send, { onResend = () => {}, known = () => false } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send(attempt);
+    } catch (error) {
+      if (known()) continue;
+      if (!retryAtOnce(error.status) || attempt >= ORDER_RETRY_MS.length) throw error;
+      onResend();
+      await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
+    }
+  }
+}
+
 /** POST the order; `fromOrder(order)` makes its answer of the Order the socket announced, when the socket
  * told of it (answeredBySocket) before any answer came. */
 async function sendOrder(path, body, fromOrder) {
@@ -930,28 +926,31 @@ async function sendOrder(path, body, fromOrder) {
   unanswered.sentAt = Date.now();
   const { key } = unanswered;
   try {
-    for (let attempt = 0; ; attempt++) {
-      if (attempt && unanswered?.placed) {
-        const placed = unanswered.placed;
-        unanswered = null;
-        return fromOrder(placed);
-      }
-      try {
-        const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
-        unanswered = null;
-        return result;
-      } catch (error) {
-        if (unanswered?.placed) continue; // the socket told: the next turn answers with it
-        if (!outcomeUnknown(error.status)) unanswered = null;
-        if (!retryAtOnce(error.status) || attempt >= ORDER_RETRY_MS.length) {
+    return await withResends(
+      async (attempt) => {
+        if (attempt && unanswered?.placed) {
+          const placed = unanswered.placed;
+          unanswered = null;
+          return fromOrder(placed);
+        }
+        try {
+          const result = await api(path, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS });
+          unanswered = null;
+          return result;
+        } catch (error) {
+          if (!unanswered?.placed && !outcomeUnknown(error.status)) unanswered = null;
           error.orderUnanswered = unanswered !== null;
           throw error;
         }
-        state.resending = true;
-        renderSheet();
-        await new Promise((resolve) => setTimeout(resolve, ORDER_RETRY_MS[attempt]));
-      }
-    }
+      },
+      {
+        known: () => Boolean(unanswered?.placed), // the socket told: the next turn answers with it
+        onResend: () => {
+          state.resending = true;
+          renderSheet();
+        },
+      },
+    );
   } finally {
     state.resending = false;
   }
@@ -1095,26 +1094,42 @@ async function placePreOrder(payerName) {
 
 // --- staff call -------------------------------------------------------------------------------------
 
+let unansweredCall = null; // {text, key}: the call whose answer never came; its key goes with the next tap
+
 async function callStaff(event) {
   event.preventDefault();
   const button = $("#call-send");
+  const label = button.textContent;
   const errorBox = $("#call-error");
   errorBox.hidden = true;
   button.disabled = true;
+  const body = { message: $("#call-message").value.trim() };
+  const text = JSON.stringify(body);
+  if (unansweredCall?.text !== text) unansweredCall = { text, key: uuid() };
+  const { key } = unansweredCall;
   try {
-    await api(`/api/tables/${tableId}/call-staff/`, { method: "POST", body: { message: $("#call-message").value.trim() } });
+    await withResends(
+      () => api(`/api/tables/${tableId}/call-staff/`, { method: "POST", body, idempotencyKey: key, timeoutMs: ORDER_TIMEOUT_MS }),
+      { onResend: () => (button.textContent = "연결이 불안정해 다시 보내는 중…") },
+    );
+    unansweredCall = null;
     $("#call-sheet").close();
     $("#call-message").value = "";
     for (const chip of document.querySelectorAll("#call-chips .chip")) chip.setAttribute("aria-pressed", "false");
     toast("직원을 불렀어요. 곧 찾아갈게요.", "success");
   } catch (error) {
-    errorBox.textContent =
-      error.code === "too_many_calls"
-        ? `방금 호출하셨어요. ${error.body.retry_after ? `${error.body.retry_after}초 뒤에 ` : "잠시 후 "}다시 호출할 수 있어요.`
-        : error.detail;
+    if (!outcomeUnknown(error.status)) unansweredCall = null;
+    if (error.code === "too_many_calls") {
+      errorBox.textContent = `방금 호출하셨어요. ${error.body.retry_after ? `${error.body.retry_after}초 뒤에 ` : "잠시 후 "}다시 호출할 수 있어요.`;
+    } else if (unansweredCall) {
+      errorBox.textContent = "연결이 불안정해 호출이 전해졌는지 확인하지 못했어요. 다시 누르셔도 한 번만 호출돼요.";
+    } else {
+      errorBox.textContent = error.detail;
+    }
     errorBox.hidden = false;
   } finally {
     button.disabled = false;
+    button.textContent = label;
   }
 }
 
@@ -1232,7 +1247,7 @@ function start() {
     });
   }
   window.addEventListener("online", () => {
-    if (cart.pending.size && !cart.inflight) scheduleCartWrite(0); // taps kept while offline go out now
+    if ((cart.pending.size || cart.unsent) && !cart.inflight) scheduleCartWrite(0); // taps kept while offline go out now
   });
   $("#cart-sheet").addEventListener("close", () => {
     state.error = "";

@@ -225,3 +225,63 @@ def test_an_order_of_51_lines_of_one_food_is_refused_as_sent(api, table, food):
         format="json",
     )
     assert "items" in assert_error(response, 400, "invalid")["errors"]
+
+
+def put_keyed(api, table, items, version, key):
+    return api.put(
+        f"/api/tables/{table.pk}/cart/",
+        {"items": [{"food_id": f.pk, "quantity": q} for f, q in items], "version": version},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_write_sent_again_after_another_phone_wrote_is_answered_with_the_cart_as_it_is(
+    api, table, food, settings, django_capture_on_commit_callbacks
+):
+    """The phone's write landed but its answer was lost; another phone wrote since. Sent again with its key,
+    it is not refused as stale (the phone would put its taps on top a second time): it landed."""
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
+    beer = FoodFactory()
+    put_keyed(api, table, [(food, 1)], version=0, key="tap-1")
+    newer = put(api, table, [(food, 1), (beer, 2)], version=1).json()  # another phone
+    tab = EventRecorder().subscribe(table_group(table.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = put_keyed(api, table, [(food, 1)], version=0, key="tap-1")
+
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == newer
+    assert Cart.objects.get(table=table).version == 2
+    assert tab.drain() == []
+
+
+def test_a_keyed_write_that_never_landed_is_applied_or_refused_as_any_write(api, table, food):
+    put(api, table, [(food, 1)], version=0)
+
+    stale = put_keyed(api, table, [(food, 3)], version=0, key="tap-1")
+    fresh = put_keyed(api, table, [(food, 3)], version=1, key="tap-2")
+
+    assert_error(stale, 409, "cart_changed")
+    assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh
+    assert fresh.json()["items"] == [{"food_id": food.pk, "quantity": 3}]
+
+
+def test_a_cart_key_reused_with_another_body_is_409(api, table, food):
+    put_keyed(api, table, [(food, 1)], version=0, key="tap-1")
+
+    response = put_keyed(api, table, [(food, 2)], version=1, key="tap-1")
+
+    assert_error(response, 409, "idempotency_key_reused")
+    assert Cart.objects.get(table=table).items == [{"food_id": food.pk, "quantity": 1}]
+
+
+def test_the_cart_keeps_its_last_50_keys(api, table, food):
+    for version in range(51):
+        put_keyed(api, table, [(food, version % 2 + 1)], version=version, key=f"tap-{version}")
+
+    kept = put_keyed(api, table, [(food, 2)], version=1, key="tap-1")
+    forgotten = put_keyed(api, table, [(food, 1)], version=0, key="tap-0")
+
+    assert kept.status_code == 200 and kept["Idempotent-Replayed"] == "true"
+    assert_error(forgotten, 409, "cart_changed")

@@ -131,3 +131,40 @@ def test_unknown_table_is_404_even_when_rate_limited(api, table, throttling):
     response = api.post(url(uuid.uuid4()), {}, format="json")
 
     assert_error(response, 404, "table_not_found")
+
+
+def test_a_call_sent_again_with_its_key_is_the_first_call(api, table, events, django_capture_on_commit_callbacks):
+    """The phone lost the answer and calls again with the same Idempotency-Key: one call, one alert."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post(url(table.pk), {"message": "물 주세요"}, format="json", HTTP_IDEMPOTENCY_KEY="call-1")
+    events.drain()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api.post(url(table.pk), {"message": "물 주세요"}, format="json", HTTP_IDEMPOTENCY_KEY="call-1")
+
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert StaffCall.objects.count() == 1
+    assert events.drain() == []
+
+
+def test_a_new_key_is_a_new_call(api, table):
+    api.post(url(table.pk), {"message": "물"}, format="json", HTTP_IDEMPOTENCY_KEY="call-1")
+
+    second = api.post(url(table.pk), {"message": "물"}, format="json", HTTP_IDEMPOTENCY_KEY="call-2")
+
+    assert second.status_code == 202 and "Idempotent-Replayed" not in second
+    assert StaffCall.objects.count() == 2
+
+
+@pytest.mark.parametrize("other", ["message", "table"])
+def test_a_call_key_reused_for_another_call_is_409(api, table, other):
+    api.post(url(table.pk), {"message": "물"}, format="json", HTTP_IDEMPOTENCY_KEY="call-1")
+    target = type(table).objects.create(name="Z-other").pk if other == "table" else table.pk
+    message = "앞접시" if other == "message" else "물"
+
+    response = api.post(url(target), {"message": message}, format="json", HTTP_IDEMPOTENCY_KEY="call-1")
+
+    assert_error(response, 409, "idempotency_key_reused")
+    assert StaffCall.objects.count() == 1

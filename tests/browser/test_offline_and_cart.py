@@ -16,6 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from core.models import StaffAction
+from kitchen.models import StaffCall
 from ordering.models import Order
 from tests.browser.support import STAFF_PASSWORD, has_class, wait_live
 
@@ -608,6 +609,73 @@ def test_a_cart_tap_whose_answer_was_lost_counts_once(pages, server, table, menu
 
     assert cart_of(server, table) == {kimchi.pk: 1}
     expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("1")
+
+
+def test_a_cart_tap_whose_answer_was_lost_counts_once_when_another_phone_wrote_since(pages, server, table, menu):
+    """The tap lands, another phone's write lands on top, then the tap's answer is lost: its resend (the same
+    key) is told it landed, rather than being refused as stale and put on top a second time."""
+    kimchi, beer = menu["kimchi"], menu["beer"]
+    tab = pages.table_tab(table)
+    keys = []
+
+    def lose_the_answer(route):
+        route.fetch()  # the server takes the tap: version 1
+        other_phone = {"items": [{"food_id": kimchi.pk, "quantity": 1}, {"food_id": beer.pk, "quantity": 1}]}
+        response = requests.put(
+            f"{server.url}/api/tables/{table.pk}/cart/", json={**other_phone, "version": 1}, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        route.abort("connectionreset")
+
+    tab.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.method == "PUT" else None)
+    tab.route("**/cart/", lose_the_answer, times=1)
+    tab.get_by_role("button", name="김치전 담기").click()
+
+    expect(tab.locator(f'.food[data-food-id="{beer.pk}"] .stepper-value')).to_have_text("1", timeout=EVENT_TIMEOUT_MS)
+    tab.wait_for_timeout(2_000)  # the resend has gone out and been answered by now
+    assert cart_of(server, table) == {kimchi.pk: 1, beer.pk: 1}
+    expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("1")
+    assert len(keys) == 2 and keys[0] and set(keys) == {keys[0]}, keys  # the lost send and its resend
+
+
+def test_a_staff_call_whose_answer_was_lost_is_sent_again_and_made_once(pages, server, table, menu):
+    tab = pages.table_tab(table)
+    keys = []
+    tab.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if "call-staff" in r.url else None)
+
+    def lose_the_answer(route):
+        route.fetch()  # the call is made; the Wi-Fi drops its answer
+        route.abort("connectionreset")
+
+    tab.route("**/call-staff/", lose_the_answer, times=1)
+    tab.locator("#call-open").click()
+    tab.locator("#call-message").fill("물 좀 주세요")
+    tab.locator("#call-send").click()
+
+    expect(tab.locator(".toast")).to_contain_text("직원을 불렀어요", timeout=EVENT_TIMEOUT_MS)
+    assert StaffCall.objects.count() == 1
+    assert len(keys) == 2 and keys[0] and set(keys) == {keys[0]}, keys
+
+
+def test_a_staff_call_unanswered_while_offline_says_a_new_tap_is_safe(pages, server, table, menu):
+    tab = pages.table_tab(table)
+
+    def lose_the_answer(route):
+        tab.context.set_offline(True)
+        route.fetch()
+        route.abort("internetdisconnected")
+
+    tab.route("**/call-staff/", lose_the_answer, times=1)
+    tab.locator("#call-open").click()
+    tab.locator("#call-send").click()
+
+    expect(tab.locator("#call-send")).to_contain_text("다시 보내는 중")
+    expect(tab.locator("#call-error")).to_contain_text("다시 누르셔도 한 번만 호출돼요", timeout=10_000)
+    tab.context.set_offline(False)
+    tab.locator("#call-send").click()
+
+    expect(tab.locator(".toast")).to_contain_text("직원을 불렀어요", timeout=EVENT_TIMEOUT_MS)
+    assert StaffCall.objects.count() == 1
 
 
 def test_an_order_whose_every_answer_was_lost_is_confirmed_by_the_socket(pages, server, table, menu):

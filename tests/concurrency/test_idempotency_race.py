@@ -6,7 +6,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.models import StaffAction
-from ordering.models import Order
+from kitchen.models import StaffCall
+from ordering.models import Cart, Order
 from ordering.services import order_place
 from tests.concurrency.threads import race
 from tests.factories import FoodFactory, StaffFactory, TableFactory
@@ -62,3 +63,40 @@ def test_a_guests_order_sent_twice_at_once_is_placed_once(kind, stock):
     assert Order.objects.count() == 1
     food.refresh_from_db()
     assert food.stock == stock - 3
+
+
+def test_a_guests_call_sent_twice_at_once_is_one_call():
+    table = TableFactory()
+
+    def send(_):
+        response = APIClient().post(
+            f"/api/tables/{table.pk}/call-staff/", {"message": "물"}, format="json", HTTP_IDEMPOTENCY_KEY="call-race"
+        )
+        return response.status_code, response.json()
+
+    results = race(2, send)
+
+    assert [status for status, _ in results] == [202, 202], results
+    assert results[0][1] == results[1][1]
+    assert StaffCall.objects.count() == 1
+
+
+def test_a_cart_write_sent_twice_at_once_is_applied_once():
+    """Both sends name version 0: the second, waiting on the cart's lock, finds its key rather than a stale
+    version, so the phone is told its write landed (200), not that another phone's did (409)."""
+    table, food = TableFactory(), FoodFactory()
+
+    def send(_):
+        response = APIClient().put(
+            f"/api/tables/{table.pk}/cart/",
+            {"items": [{"food_id": food.pk, "quantity": 2}], "version": 0},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="cart-race",
+        )
+        return response.status_code, response.json()
+
+    results = race(2, send)
+
+    assert [status for status, _ in results] == [200, 200], results
+    assert results[0][1] == results[1][1]
+    assert Cart.objects.get(table=table).version == 1
