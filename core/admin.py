@@ -3,8 +3,21 @@ from django.contrib import admin
 from core.models import StaffAction
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the admin shows but never adds, changes or deletes (the services write it)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StaffAction)
-class StaffActionAdmin(admin.ModelAdmin):
+class StaffActionAdmin(ReadOnlyAdmin):
     """Read-only: a record of what staff did is evidence, not something to edit."""
 
     list_display = ["created_at", "user", "action", "target", "what"]
@@ -16,12 +29,3 @@ class StaffActionAdmin(admin.ModelAdmin):
     @admin.display(description="내용")
     def what(self, action: StaffAction) -> str:
         return ", ".join(f"{key}: {value}" for key, value in action.detail.items())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from ordering.models import Food, Order, OrderItem, Refund, Table
 from ordering.selectors import next_display_order
 from ordering.services import food_save
@@ -62,7 +63,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Read-only: orders change only through the services (stock, events and alerts stay consistent)."""
 
     list_display = [
@@ -81,12 +82,3 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["order_number", "payer_name", "id"]
     list_select_related = ["table"]
     inlines = [OrderItemInline, RefundInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

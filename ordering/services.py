@@ -117,6 +117,15 @@ def food_changed(food: Food) -> None:
 # --- orders -----------------------------------------------------------------------------------------
 
 
+def refuse_if_closed(table: Table) -> None:
+    """With TABLE_OPENING=required a closed table takes no order and no cart change: the next guests start
+    with an empty cart, not the last ones' taps sent late."""
+    if settings.TABLE_OPENING_REQUIRED and not table.is_open:
+        raise Conflict(
+            "아직 주문을 받지 않는 테이블입니다. 직원이 테이블을 열면 주문할 수 있어요.", code="table_closed"
+        )
+
+
 def order_create_locked(
     *,
     table: Table,
@@ -134,10 +143,7 @@ def order_create_locked(
     With TABLE_OPENING=required, a closed table takes no order (its row is locked by table_for_order, so
     an order and a close of its table never cross).
     """
-    if settings.TABLE_OPENING_REQUIRED and not table.is_open:
-        raise Conflict(
-            "아직 주문을 받지 않는 테이블입니다. 직원이 테이블을 열면 주문할 수 있어요.", code="table_closed"
-        )
+    refuse_if_closed(table)
     foods = stock_reserve(quantities=quantities)
     total = sum(foods[food_id].price * quantity for food_id, quantity in quantities.items())
     if expected_total is not None and expected_total != total:
@@ -236,7 +242,7 @@ def _order_place(*, table_id, quantities, cart_version, client_key) -> Order:
         )
         events.order_created(order)
         if cart_version is not None:
-            cart_ordered(table=table, version=cart_version)
+            cart_ordered(table=table, version=cart_version, quantities=quantities)
     logger.info(
         "order created",
         extra={
@@ -418,6 +424,7 @@ def cart_put(*, table_id, quantities: dict[int, int], version: int, client_key: 
                         raise KeyReused()
                     cart.resent = True
                     return cart
+        refuse_if_closed(table)
         missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
         if missing:
             raise foods_not_found(missing)
@@ -440,18 +447,26 @@ def _cart_changed(cart: Cart) -> Conflict:
     )
 
 
-def cart_ordered(*, table: Table, version: int) -> None:
-    """An order placed from the cart at `version` empties it; a cart changed since by edits keeps the newer
-    items. A version from before an order emptied the cart is refused (cart_changed, the whole order undone):
-    its phone had not heard of that order, and would send the same dishes to the kitchen again."""
+def cart_ordered(*, table: Table, version: int, quantities: dict[int, int]) -> None:
+    """An order placed from the cart at `version` empties it. When other phones edited it since, what the
+    order took comes out of it and the rest stays: the newer items are not lost, and the dishes on their way
+    are not left in the cart to be ordered again. A version from before an order took from the cart is
+    refused (cart_changed, the whole order undone): its phone had not heard of that order, and would send the
+    same dishes to the kitchen twice."""
     cart = Cart.objects.select_for_update().filter(table=table).first()
     if cart is None:
         return
     if version < cart.ordered_version:
         raise _cart_changed(cart)
-    if cart.version == version and cart.items:
-        cart.ordered_version = version + 1  # the version _cart_save gives it
-        _cart_save(cart, [])
+    left = []
+    if version != cart.version:
+        for item in cart.items:
+            quantity = item["quantity"] - quantities.get(item["food_id"], 0)
+            if quantity > 0:
+                left.append({"food_id": item["food_id"], "quantity": quantity})
+    if left != cart.items:
+        cart.ordered_version = cart.version + 1  # the version _cart_save gives it
+        _cart_save(cart, left)
 
 
 def cart_clear(*, table: Table) -> None:

@@ -1,6 +1,7 @@
 """Rate limits on public writes, per client IP and per table. THROTTLE=off turns them all off."""
 
 import logging
+import uuid
 
 from django.conf import settings
 from rest_framework.exceptions import APIException
@@ -38,7 +39,11 @@ class PublicWriteTableThrottle(_Throttle):
             table_id = request.data.get("table_id")
         if not table_id:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": str(table_id)[:64]}
+        try:  # one counter per table, however its UUID is spelt (the routes take any letter case)
+            ident = str(uuid.UUID(str(table_id)))
+        except ValueError:
+            ident = str(table_id)[:64]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class StaffCallThrottle(PublicWriteTableThrottle):

@@ -104,7 +104,7 @@ def pre_order_create(
                 PayActionRegistration.objects.create(order=order)
             events.order_created(order)
             if cart_version is not None:
-                cart_ordered(table=table, version=cart_version)
+                cart_ordered(table=table, version=cart_version, quantities=quantities)
         return order
 
     return order_create_once(

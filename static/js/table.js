@@ -232,13 +232,15 @@ async function writeCart() {
     renderFoods();
     renderCart();
   } else {
-    // Refused (a food that is gone, too many lines): the taps are dropped, the server's cart stays.
+    // Refused (a food that is gone, too many lines, the table closed): the taps are dropped, the server's
+    // cart stays.
     cart.attempt = 0;
     if (seen) adoptCart(seen);
     recomputeCart();
     renderFoods();
     renderCart();
-    toast(failure.detail, "error", 6000);
+    if (failure.code === "table_closed") heardClosed();
+    else toast(failure.detail, "error", 6000);
     if (failure.code === "food_not_found") refreshMenu();
   }
   if (cart.pending.size && !cart.timer) scheduleCartWrite(0);
@@ -568,24 +570,29 @@ function renderSheet() {
   );
 }
 
-const payStatusAsked = new Set();
+const payStatusAskedAt = new Map(); // order id -> when it was last asked (ms)
+const PAY_STATUS_POLL_MS = 5_000;
 
 /** Ask the API what became of an order and how to pay it: the tab leaves cancelled orders out, and a
- * pre-order placed from another phone of the table has no pay link on this one. */
-async function askPayStatus(id) {
-  if (payStatusAsked.has(id)) return;
-  payStatusAsked.add(id);
+ * pre-order placed from another phone of the table has no pay link on this one. Once, unless the last
+ * answer is older than `olderThanMs`. */
+async function askPayStatus(id, { olderThanMs = Infinity } = {}) {
+  const asked = payStatusAskedAt.get(id);
+  if (asked !== undefined && Date.now() - asked < olderThanMs) return;
+  payStatusAskedAt.set(id, Date.now());
   try {
     const result = await api(`/api/orders/${id}/payment-status/`);
+    let changed = state.payStatus[id] !== result.order_status || state.payAskFailed.has(id);
     state.payStatus[id] = result.order_status;
     state.payAskFailed.delete(id);
     if (result.redirect_url && !payLinks[id]?.redirect_url) {
       const { redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at } = result;
       payLinks[id] = { ...payLinks[id], redirect_url, bank_name, bank_account_no, total_amount, payer_name, expires_at };
+      changed = true;
     }
-    if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
+    if (changed && $("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   } catch {
-    payStatusAsked.delete(id);
+    payStatusAskedAt.delete(id);
     state.payAskFailed.add(id);
     if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   }
@@ -977,18 +984,22 @@ function answeredBySocket(order) {
   }
 }
 
+/** The server says the table is closed, since this page last heard: it knows better. */
+function heardClosed() {
+  openingRequired = true;
+  state.table = { ...state.table, is_open: false };
+  renderOpenState();
+  toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
+}
+
 async function orderFailed(error) {
   let message = error.detail;
   if (error.orderUnanswered && error.status !== 429) {
     message = "연결이 불안정해 주문이 접수됐는지 확인하지 못했어요. 다시 누르셔도 같은 주문은 한 번만 접수돼요.";
   }
   if (error.code === "table_closed") {
-    // Closed since this page last heard: the server knows better. The cart stays for when it opens.
-    openingRequired = true;
-    state.table = { ...state.table, is_open: false };
     state.error = "";
-    renderOpenState();
-    toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
+    heardClosed(); // the cart stays for when it opens
     return;
   }
   if (error.code === "cart_changed") {
@@ -1254,6 +1265,13 @@ function start() {
   });
   setInterval(() => {
     for (const node of document.querySelectorAll("[data-expires]")) node.textContent = remaining(node.dataset.expires);
+    // A pending pre-order that is not in the tab (a reset archived it) hears no event when it is paid:
+    // its open pay sheet asks every few seconds, so the guest never pays it twice.
+    const id = state.payingOrderId;
+    const paying = $("#cart-sheet").open && state.sheet === "paying" && id;
+    if (paying && state.snapshotSeen && !state.orders.has(id) && (state.payStatus[id] || "pre_order") === "pre_order") {
+      askPayStatus(id, { olderThanMs: PAY_STATUS_POLL_MS });
+    }
   }, 1000);
 
   // First paint over HTTP; the socket's snapshot (now and after every reconnect) is the truth.

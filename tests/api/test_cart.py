@@ -135,17 +135,53 @@ def test_a_pre_order_placed_from_the_cart_empties_it(api, table, food):
     assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
 
 
-def test_an_order_from_an_older_cart_keeps_the_newer_items(api, table, food):
-    put(api, table, [(food, 1)], version=0)
-    newer = put(api, table, [(food, 4)], version=1).json()
+def test_an_order_from_an_older_cart_takes_its_dishes_out_and_keeps_the_newer_ones(
+    api, table, food, settings, django_capture_on_commit_callbacks
+):
+    """Phone A orders the cart as it saw it; phone B had just added a beer and a third pancake. The beer and the
+    third pancake stay for the table; the two pancakes on their way are not left to be ordered again."""
+    beer = FoodFactory()
+    put(api, table, [(food, 2)], version=0)
+    put(api, table, [(food, 3), (beer, 1)], version=1)  # phone B
+    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
+    tab = EventRecorder().subscribe(table_group(table.pk))
 
-    api.post(
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = api.post(
+            "/api/orders/",
+            {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 2}], "cart_version": 1},
+            format="json",
+        )
+
+    assert placed.status_code == 201
+    left = api.get(f"/api/tables/{table.pk}/cart/").json()
+    assert left["items"] == [{"food_id": food.pk, "quantity": 1}, {"food_id": beer.pk, "quantity": 1}]
+    assert left["version"] == 3
+    assert [(e["type"], e.get("cart")) for e in tab.drain()][-1] == ("cart.updated", left)
+
+
+def test_phone_b_ordering_the_cart_it_saw_before_phone_as_order_took_from_it_is_409(api, table, food):
+    """B's cart (version 2) still held the pancakes A ordered from version 1: ordering it would send them twice."""
+    beer = FoodFactory()
+    put(api, table, [(food, 2)], version=0)
+    put(api, table, [(food, 2), (beer, 3)], version=1)
+    lines = [{"food_id": food.pk, "quantity": 2}]
+    assert (
+        api.post(
+            "/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json"
+        ).status_code
+        == 201
+    )
+
+    again = api.post(
         "/api/orders/",
-        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 1}], "cart_version": 1},
+        {"table_id": str(table.pk), "items": [*lines, {"food_id": beer.pk, "quantity": 3}], "cart_version": 2},
         format="json",
     )
 
-    assert api.get(f"/api/tables/{table.pk}/cart/").json() == newer
+    body = assert_error(again, 409, "cart_changed")
+    assert body["cart"]["items"] == [{"food_id": beer.pk, "quantity": 3}]
+    assert Order.objects.count() == 1
 
 
 @pytest.mark.parametrize("second", ["order", "pre_order"])
@@ -173,7 +209,7 @@ def test_an_order_from_a_cart_another_order_emptied_since_is_409_and_places_noth
 
 
 def test_an_order_from_a_cart_edited_since_an_earlier_order_is_placed(api, table, food):
-    """Only an order that emptied the cart makes an older version stale for ordering: later edits do not."""
+    """Only an order that took from the cart makes an older version stale for ordering: later edits do not."""
     put(api, table, [(food, 1)], version=0)
     api.post(
         "/api/orders/",
@@ -190,7 +226,8 @@ def test_an_order_from_a_cart_edited_since_an_earlier_order_is_placed(api, table
     )
 
     assert placed.status_code == 201
-    assert api.get(f"/api/tables/{table.pk}/cart/").json() == newer
+    left = api.get(f"/api/tables/{table.pk}/cart/").json()
+    assert (left["items"], left["version"]) == ([{"food_id": food.pk, "quantity": 1}], newer["version"] + 1)
 
 
 def test_an_order_without_a_cart_version_leaves_the_cart_alone(api, table, food):

@@ -242,6 +242,27 @@ def test_with_opening_off_a_closed_table_still_takes_orders(api, food):
     assert place(api, table, (food, 1))["status"] == "completed"
 
 
+def test_with_opening_required_a_closed_table_takes_no_cart_change(api, food, opening_required):
+    """A phone's taps sent late (its Wi-Fi back after staff closed the table) would wait in the cart for the
+    next guests."""
+    table = TableFactory(is_open=False)
+
+    response = api.put(
+        f"/api/tables/{table.pk}/cart/", {"items": [{"food_id": food.pk, "quantity": 2}], "version": 0}, format="json"
+    )
+
+    assert_error(response, 409, "table_closed")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
+
+
+def test_with_opening_off_a_closed_table_keeps_its_cart(api, food):
+    table = TableFactory(is_open=False)
+    response = api.put(
+        f"/api/tables/{table.pk}/cart/", {"items": [{"food_id": food.pk, "quantity": 2}], "version": 0}, format="json"
+    )
+    assert response.status_code == 200
+
+
 def test_with_opening_required_a_closed_table_takes_no_order(api, food, opening_required, snapshot):
     table = TableFactory(is_open=False)
     before = snapshot()

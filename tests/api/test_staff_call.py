@@ -168,3 +168,13 @@ def test_a_call_key_reused_for_another_call_is_409(api, table, other):
 
     assert_error(response, 409, "idempotency_key_reused")
     assert StaffCall.objects.count() == 1
+
+
+def test_the_per_table_limit_counts_a_table_however_its_uuid_is_spelt(api, table, throttling):
+    allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["staff_call"].split("/")[0])
+    for _ in range(allowed):
+        assert api.post(url(table.pk), {}, format="json").status_code == 202
+
+    for spelling in (str(table.pk).upper(), str(table.pk)[:8].upper() + str(table.pk)[8:]):
+        assert_error(api.post(url(spelling), {}, format="json"), 429, "too_many_calls")
+    assert StaffCall.objects.count() == allowed

@@ -80,6 +80,14 @@ def same_document(page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
+def staff_token(server, staff) -> dict:
+    """The Authorization header of a token for `staff` (made with STAFF_PASSWORD)."""
+    response = requests.post(
+        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
+    )
+    return {"Authorization": f"Token {response.json()['token']}"}
+
+
 def place_order(server, table, *lines) -> dict:
     """A direct order through the served app's public API (so its events reach the open pages)."""
     items = [{"food_id": food.pk, "quantity": quantity} for food, quantity in lines]

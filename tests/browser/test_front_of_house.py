@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from ordering.models import Order, Table
 from tests.browser.support import (
-    STAFF_PASSWORD,
     Pages,
     deliver_deposit,
     has_class,
@@ -18,6 +17,7 @@ from tests.browser.support import (
     place_order,
     place_pre_order,
     same_document,
+    staff_token,
 )
 from tests.factories import FoodFactory, TableFactory
 from tests.servers import Daphne
@@ -48,13 +48,6 @@ def opening_pages(browser, opening_server):
     yield opened
     opened.close()
     assert not opened.errors, f"script errors in the pages: {opened.errors}"
-
-
-def staff_token(server, staff) -> dict:
-    response = requests.post(
-        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
-    )
-    return {"Authorization": f"Token {response.json()['token']}"}
 
 
 def call_staff(server, table, message: str) -> int:
@@ -366,15 +359,32 @@ def test_an_order_refused_as_table_closed_shows_the_wait_screen(opening_pages, o
     table = TableFactory(name="C2", is_open=True)
     tab = opening_pages.table_tab(table)
     expect(tab.locator("#wait-screen")).to_be_hidden()
+    with tab.expect_response(lambda r: r.url.endswith("/cart/") and r.request.method == "PUT"):
+        tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
     # closed behind the page's back (no event reached it): the order's 409 says so
     Table.objects.filter(pk=table.pk).update(is_open=False)
-    tab.get_by_role("button", name="김치전 담기").click()
-    tab.locator("#cart-open").click()
     with tab.expect_response(lambda r: r.url.endswith("/api/orders/")) as answered:
         tab.locator("#direct-order").click()
     assert answered.value.status == 409 and answered.value.json()["code"] == "table_closed"
     expect(tab.locator("#wait-screen")).to_be_visible()
     expect(tab.locator("#cart-sheet")).to_be_hidden()
+
+
+def test_a_cart_tap_refused_as_table_closed_shows_the_wait_screen_and_leaves_the_cart_empty(
+    opening_pages, opening_server, mixed_menu
+):
+    """Taps sent after staff closed the table (the phone had not heard) stay out of the next guests' cart."""
+    table = TableFactory(name="C3", is_open=True)
+    tab = opening_pages.table_tab(table)
+    Table.objects.filter(pk=table.pk).update(is_open=False)
+
+    with tab.expect_response(lambda r: r.url.endswith("/cart/") and r.request.method == "PUT") as answered:
+        tab.get_by_role("button", name="김치전 담기").click()
+
+    assert answered.value.status == 409 and answered.value.json()["code"] == "table_closed"
+    expect(tab.locator("#wait-screen")).to_be_visible()
+    assert requests.get(f"{opening_server.url}/api/tables/{table.pk}/cart/", timeout=10).json()["items"] == []
 
 
 def test_without_table_opening_a_closed_table_still_shows_the_menu(pages, table, mixed_menu):

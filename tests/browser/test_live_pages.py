@@ -23,6 +23,7 @@ from tests.browser.support import (
     place_order,
     place_pre_order,
     same_document,
+    staff_token,
     wait_live,
 )
 from tests.servers import Daphne
@@ -204,6 +205,28 @@ def test_pre_order_confirmed_by_staff_turns_paid_on_the_table_tab(pages, staff, 
     expect(tab.locator("#pay-banner")).to_be_hidden()
     assert same_document(tab)
     expect(row).to_have_count(0)
+
+
+def test_a_pre_order_paid_after_its_table_was_reset_turns_paid_on_its_open_pay_sheet(pages, server, staff, table, menu):
+    """The reset archived the pending pre-order: no event of the table tells of its payment any more. The open
+    pay sheet must not go on offering the transfer for money already paid."""
+    tab = pages.table_tab(table)
+    start_pre_order(tab, "홍길동", "해물파전")
+    status = tab.locator("#cart-sheet .pay-status")
+    expect(status).to_have_attribute("data-status", "pending")
+    headers = staff_token(server, staff)
+    with tab.expect_response(lambda r: "/payment-status/" in r.url) as asked:  # the sheet asks, as it is unpaid
+        reset = requests.delete(
+            f"{server.url}/api/tables/{table.pk}/orders/reset/?force=true", headers=headers, timeout=10
+        )
+    assert reset.status_code == 200, reset.text
+    assert asked.value.json()["order_status"] == "pre_order"
+    pending = Order.objects.get(payer_name="홍길동")
+    confirmed = requests.post(f"{server.url}/api/orders/{pending.pk}/confirm-payment/", headers=headers, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+
+    expect(status).to_have_attribute("data-status", "paid", timeout=10_000)
+    expect(tab.locator("#toss-link")).to_have_count(0)
 
 
 def test_another_phone_of_the_table_can_pay_a_pre_order_it_did_not_place(pages, table, menu):

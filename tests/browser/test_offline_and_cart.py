@@ -18,19 +18,12 @@ from playwright.sync_api import expect
 from core.models import StaffAction
 from kitchen.models import StaffCall
 from ordering.models import Order
-from tests.browser.support import STAFF_PASSWORD, has_class, wait_live
+from tests.browser.support import has_class, staff_token, wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 EVENT_TIMEOUT_MS = 5_000
 SCREENSHOTS = os.environ.get("SECTION10_SCREENSHOTS")
-
-
-def staff_token(server, staff) -> dict:
-    response = requests.post(
-        f"{server.url}/api/auth/token/", json={"username": staff.username, "password": STAFF_PASSWORD}, timeout=10
-    )
-    return {"Authorization": f"Token {response.json()['token']}"}
 
 
 def place(server, table, *lines) -> dict:
@@ -636,6 +629,25 @@ def test_a_cart_tap_whose_answer_was_lost_counts_once_when_another_phone_wrote_s
     assert cart_of(server, table) == {kimchi.pk: 1, beer.pk: 1}
     expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("1")
     assert len(keys) == 2 and keys[0] and set(keys) == {keys[0]}, keys  # the lost send and its resend
+
+
+def test_a_tap_made_offline_and_another_phones_same_tap_both_count(pages, server, table, menu):
+    """Phone A taps 김치전 offline; phone B, online, taps 김치전 too. The server's cart then looks just like A's
+    write would have made it, but A's never landed: when A is back, the table has two."""
+    kimchi = menu["kimchi"]
+    phone_a, phone_b = pages.table_tab(table), pages.table_tab(table)
+    phone_a.context.set_offline(True)
+    with phone_a.expect_request(lambda r: r.method == "PUT"):
+        phone_a.get_by_role("button", name="김치전 담기").click()
+
+    with phone_b.expect_response(lambda r: r.request.method == "PUT") as answered:
+        phone_b.get_by_role("button", name="김치전 담기").click()
+    assert answered.value.status == 200
+    phone_a.context.set_offline(False)
+
+    for phone in (phone_a, phone_b):
+        expect(phone.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("2", timeout=15_000)
+    assert cart_of(server, table) == {kimchi.pk: 2}
 
 
 def test_a_staff_call_whose_answer_was_lost_is_sent_again_and_made_once(pages, server, table, menu):

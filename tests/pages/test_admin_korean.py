@@ -7,6 +7,7 @@ from django.test import Client
 
 from core import audit
 from core.models import StaffAction
+from payments.models import PaymentEvent
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +74,17 @@ def test_staff_actions_cannot_be_changed_or_deleted(admin_client):
     assert admin_client.post(f"/admin/core/staffaction/{action.pk}/change/", {"action": "x"}).status_code == 403
     assert admin_client.get("/admin/core/staffaction/add/").status_code == 403
     assert StaffAction.objects.get().action == "table_reset"
+
+
+def test_payment_events_cannot_be_changed_or_deleted(admin_client):
+    """The audit trail of money: a deleted delivery would let PayAction's retry of it pay another order."""
+    event = PaymentEvent.objects.create(
+        trace_id="TRACE-1", kind="deposit", transaction_name="홍길동", amount=9000, outcome="unmatched"
+    )
+
+    assert admin_client.get(f"/admin/payments/paymentevent/{event.pk}/delete/").status_code == 403
+    bulk = admin_client.post(
+        "/admin/payments/paymentevent/", {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
+    assert bulk.status_code in (200, 302)
+    assert PaymentEvent.objects.filter(pk=event.pk).exists()
