@@ -33,6 +33,10 @@ KOREAN_DETAIL = {
 THROTTLED_CODES = {"throttled": "too_many_requests"}
 
 
+# DRF's messages that it does not offer for translation.
+UNTRANSLATED = {"No data provided": "입력값이 없습니다. JSON 객체를 보내 주세요."}
+
+
 def _messages(detail, path: tuple = ()) -> list[str]:
     """Every message under one field as the contract's flat list; a nested one names where it is
     ("0.quantity: ..." for the first line's quantity)."""
@@ -40,7 +44,7 @@ def _messages(detail, path: tuple = ()) -> list[str]:
         return [message for key, value in detail.items() for message in _messages(value, (*path, str(key)))]
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [message for item in detail for message in _messages(str(item), path)]
+            return [message for item in detail for message in _messages(UNTRANSLATED.get(str(item), str(item)), path)]
         return [message for index, item in enumerate(detail) for message in _messages(item, (*path, str(index)))]
     return [f"{'.'.join(path)}: {detail}" if path else str(detail)]
 

@@ -42,10 +42,14 @@ def staff_token_issue(*, request, username: str, password: str) -> str:
 
 
 @transaction.atomic
-def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | None = None, by=None) -> Order:
+def order_kitchen_status_set(
+    *, order_id, kitchen_status: str, station: str | None = None, from_status: str | None = None, by=None
+) -> Order:
     """Move a ticket's lines: all of them, or with `station` only that station's (the bar pours, the kitchen
     cooks). The order's own status follows from its lines. The order row is locked first, so two stations
-    finishing their halves at once end `served` exactly once."""
+    finishing their halves at once end `served` exactly once. With `from_status` (what the tapping screen
+    showed), a tap made on a stale screen is refused: a queued start sent after another screen served the
+    ticket would otherwise recall it."""
     order = order_locked(order_id=order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 조리할 수 있습니다.", code="not_paid")
@@ -56,6 +60,12 @@ def order_kitchen_status_set(*, order_id, kitchen_status: str, station: str | No
             f"이 주문에는 {Station(station).label} 메뉴가 없습니다.", code="invalid_transition", station=station
         )
     current = kitchen_status_of(line.kitchen_status for line in moving)
+    if from_status is not None and current != from_status:
+        raise Conflict(
+            f"다른 화면에서 이미 '{KitchenStatus(current).label}'(으)로 바뀌었습니다.",
+            code="invalid_transition",
+            kitchen_status=current,
+        )
     if (current, kitchen_status) not in TRANSITIONS:
         raise Conflict(
             f"'{KitchenStatus(current).label}'에서 '{KitchenStatus(kitchen_status).label}'(으)로 바꿀 수 없습니다.",

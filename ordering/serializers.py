@@ -217,6 +217,12 @@ class TableCreateSerializer(serializers.Serializer):
 class KitchenStatusInSerializer(serializers.Serializer):
     kitchen_status = serializers.ChoiceField(choices=KitchenStatus.choices)
     station = serializers.ChoiceField(choices=Station.choices, required=False, help_text="only this station's lines")
+    from_status = serializers.ChoiceField(
+        choices=KitchenStatus.choices,
+        required=False,
+        help_text="the status the screen showed when tapped: if the lines moved on since (another screen), "
+        "409 invalid_transition and nothing changes",
+    )
 
 
 class StationQuerySerializer(serializers.Serializer):

@@ -592,13 +592,15 @@ function tap(orderId, action) {
   const shown = state.tickets.get(orderId) || state.served.find((s) => s.order.id === orderId)?.order;
   if (!shown) return;
   const target = action === "recall" ? "cooking" : action;
+  const from = partStatus(shown);
   const entry = {
     key: uuid(), // made once per tap: a resend after an unknown outcome is answered, never applied twice
     orderId,
     action,
     target,
-    from: partStatus(shown), // what the cook saw: if the server says otherwise later, the tap no longer applies
-    body: STATION ? { kitchen_status: target, station: STATION } : { kitchen_status: target },
+    from, // what the cook saw: if the server says otherwise later, the tap no longer applies
+    // from_status lets the server refuse it too, when this board had not heard of a move made elsewhere
+    body: { kitchen_status: target, from_status: from, ...(STATION ? { station: STATION } : {}) },
     table: shown.table_name,
     number: shown.order_number,
     at: new Date().toISOString(),

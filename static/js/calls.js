@@ -37,7 +37,7 @@ export function staffCalls(
           item.tag,
           { class: item.class, role: item.role, dataset: { callId: call.id, tableId: call.table.id } },
           h("span", { class: "call-table" }, call.table.name),
-          h("span", { class: "call-message" }, call.message || "직원 호출"),
+          h("span", { class: "call-message", title: call.message || null }, call.message || "직원 호출"),
           h("span", { class: "call-time" }, clock(call.created_at), " · ", h("span", { dataset: { since: call.created_at } }, waited(call.created_at, now()))),
           h("button", { type: "button", class: buttonClass, disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
         ),

@@ -74,6 +74,19 @@ try {
 
 function setFoods(foods) {
   state.foods = new Map(foods.map((food) => [food.id, food]));
+  forgiveRestocked();
+}
+
+/** A food the last order was refused for that staff restocked since (enough for its cart line) is no longer
+ * marked, and once none is left the refusal's message goes too. */
+function forgiveRestocked() {
+  if (!state.refused.size) return;
+  for (const id of state.refused) {
+    const food = state.foods.get(id);
+    const wanted = state.cart.get(id) || 0;
+    if (food && !food.sold_out && (food.stock === null || wanted <= food.stock)) state.refused.delete(id);
+  }
+  if (!state.refused.size) state.error = "";
 }
 
 function upsertOrder(order) {
@@ -1008,8 +1021,8 @@ async function orderFailed(error) {
     message = "다른 휴대폰에서 이미 주문했거나 장바구니가 바뀌었어요. 장바구니를 확인하고 다시 주문해 주세요.";
   } else if (error.code === "sold_out" || error.code === "food_not_found") {
     const ids = error.body.food_ids || [];
-    state.refused = new Set(ids);
     await refreshMenu();
+    state.refused = new Set(ids); // after the menu's refresh: only a later restock forgives them
     const names = ids.map((id) => state.foods.get(id)?.name || "메뉴에 없는 항목");
     message = `${names.length ? `${[...new Set(names)].join(", ")}: ` : ""}품절되었거나 남은 수량이 부족해요. 빼고 다시 주문해 주세요.`;
   } else if (error.code === "amount_mismatch") {
@@ -1192,6 +1205,7 @@ function onMessage(msg) {
     case "food.updated":
       // A sold-out food stays in the cart, marked; the order is what gets refused.
       state.foods.set(msg.food.id, msg.food);
+      forgiveRestocked();
       renderFoods();
       renderCart();
       break;

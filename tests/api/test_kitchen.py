@@ -138,6 +138,34 @@ def test_invalid_transition_is_409_and_changes_nothing(
     assert events.drain() == []
 
 
+def test_a_start_tapped_on_a_screen_that_had_not_seen_the_serve_is_409_not_a_recall(
+    staff_api, table, food, snapshot, events, django_capture_on_commit_callbacks
+):
+    """A board's queued 조리시작 (it saw the ticket waiting) sent after another screen served the ticket: the
+    move served -> cooking would be a recall, which the cook never asked for."""
+    order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status="served")
+    before = snapshot()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api.patch(
+            status_url(order), {"kitchen_status": "cooking", "from_status": "queued"}, format="json"
+        )
+
+    body = assert_error(response, 409, "invalid_transition")
+    assert body["kitchen_status"] == "served"
+    assert snapshot() == before
+    assert events.drain() == []
+
+
+@pytest.mark.parametrize(("current", "wanted"), [("queued", "cooking"), ("served", "cooking"), ("cooking", "served")])
+def test_a_tap_made_on_a_screen_that_saw_the_ticket_as_it_is_moves_it(staff_api, table, food, current, wanted):
+    order = OrderFactory(table=table, lines=[(food, 1)], kitchen_status=current)
+
+    response = staff_api.patch(status_url(order), {"kitchen_status": wanted, "from_status": current}, format="json")
+
+    assert response.status_code == 200 and response.json()["kitchen_status"] == wanted
+
+
 def test_unpaid_pre_order_cannot_be_cooked(api, staff_api, table, food, snapshot):
     created = api.post(
         f"/api/orders/pre-order/{table.pk}/",

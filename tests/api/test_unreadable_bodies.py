@@ -34,3 +34,11 @@ def test_an_unreadable_staff_write_is_400_parse_error(staff_api, food):
         "PATCH", f"/api/foods/{food.pk}/", DEEP, content_type="application/json", HTTP_IDEMPOTENCY_KEY="deep"
     )
     assert_error(response, 400, "parse_error")
+
+
+def test_a_null_body_is_400_invalid_in_korean(api, snapshot):
+    before = snapshot()
+    response = api.generic("POST", "/api/orders/", "null", content_type="application/json")
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"] == {"non_field_errors": ["입력값이 없습니다. JSON 객체를 보내 주세요."]}
+    assert snapshot() == before

@@ -349,6 +349,20 @@ def test_staff_call_from_the_tab_shows_a_dismissable_banner_on_the_board(pages, 
     expect(banner).to_have_count(0)
 
 
+def test_a_long_staff_call_takes_two_lines_of_the_board_not_half_of_it(pages, server, staff, table, menu):
+    message = "저희 테이블에 물이랑 앞접시 좀 더 주시고 김치전 언제 나오는지 알려주세요 " * 4
+    message = message[:200]
+    called = requests.post(f"{server.url}/api/tables/{table.pk}/call-staff/", json={"message": message}, timeout=10)
+    assert called.status_code == 202, called.text
+
+    board = pages.staff_page(staff, "/kitchen/", pages.context(viewport={"width": 1920, "height": 1080}))
+    banner = board.locator(".call-banner")
+    expect(banner).to_have_count(1)
+
+    assert banner.bounding_box()["height"] <= 130
+    expect(banner.locator(".call-message")).to_have_attribute("title", message.strip())
+
+
 def test_table_reset_clears_the_tab_and_the_board(pages, server, staff, table, other_table, menu):
     mine = place_order(server, table, (menu["kimchi"], 1))
     theirs = place_order(server, other_table, (menu["beer"], 1))

@@ -341,6 +341,49 @@ def test_a_tap_the_server_refuses_is_dropped_with_a_note(pages, server, staff, t
     assert Order.objects.get(pk=order["id"]).kitchen_status == "served"
 
 
+def test_a_start_tapped_offline_is_not_sent_as_a_recall_onto_a_ticket_served_elsewhere(
+    pages, server, staff, table, menu
+):
+    """The Wi-Fi blips: the board's socket stays open but hears nothing, the cook taps 조리시작, the pass starts
+    and serves the ticket elsewhere. Back online, the board sends its tap before it hears of those moves:
+    the server, told what the cook saw, refuses it rather than take it for a recall."""
+    order = place(server, table, (menu["kimchi"], 1))
+    deaf = {"on": False}
+    context = pages.context()
+
+    def relay(page_side):
+        server_side = page_side.connect_to_server()
+        server_side.on_message(lambda message: None if deaf["on"] else page_side.send(message))
+        page_side.on_message(lambda message: None if deaf["on"] else server_side.send(message))
+
+    context.route_web_socket(re.compile(r".*/ws/kitchen/.*"), relay)
+    board = pages.staff_page(staff, "/kitchen/", context)
+    ticket = board.locator(f'.ticket[data-order-id="{order["id"]}"]')
+    expect(ticket).to_have_attribute("data-kitchen-status", "queued")
+
+    deaf["on"] = True
+    context.set_offline(True)
+    ticket.get_by_role("button", name="조리시작").click()
+    token = staff_token(server, staff)
+    for move in ("cooking", "served"):
+        requests.patch(
+            f"{server.url}/api/orders/{order['id']}/kitchen-status/",
+            json={"kitchen_status": move},
+            headers=token,
+            timeout=10,
+        ).raise_for_status()
+    with board.expect_response(lambda r: r.request.method == "PATCH") as answered:
+        context.set_offline(False)
+    deaf["on"] = False
+
+    assert answered.value.status == 409
+    expect(board.locator(".sync-note")).to_contain_text(
+        "A1 주문의 '조리시작'은 다른 화면에서 이미 바뀌어 적용하지 않았어요"
+    )
+    assert Order.objects.get(pk=order["id"]).kitchen_status == "served"
+    expect(ticket).to_have_count(0, timeout=20_000)
+
+
 def cart_of(server, table) -> dict:
     response = requests.get(f"{server.url}/api/tables/{table.pk}/cart/", timeout=10)
     assert response.status_code == 200, response.text
@@ -473,6 +516,29 @@ def test_a_cart_line_whose_food_left_the_menu_is_shown_as_unavailable(pages, ser
     assert written.value.status == 200, written.value.text()
     expect(gone).to_have_count(0)
     assert cart_of(server, table) == {kimchi.pk: 1}
+
+
+def test_a_refused_line_is_unmarked_when_staff_restock_it(pages, server, staff, table, menu):
+    kimchi = menu["kimchi"]
+    tab = pages.table_tab(table)
+    with tab.expect_response(lambda r: r.request.method == "PUT"):
+        tab.get_by_role("button", name="김치전 담기").click()
+    tab.locator("#cart-open").click()
+    Food = type(kimchi)
+    Food.objects.filter(pk=kimchi.pk).update(sold_out=True)  # behind the page's back: the order finds out
+    with tab.expect_response(lambda r: r.url.endswith("/api/orders/")) as refused:
+        tab.locator("#direct-order").click()
+    assert refused.value.status == 409
+    line = tab.locator(f'#cart-sheet .cart-line[data-food-id="{kimchi.pk}"]')
+    expect(line).to_have_class(has_class("is-refused"))
+    expect(tab.locator("#cart-sheet .form-error")).to_contain_text("김치전")
+
+    requests.patch(
+        f"{server.url}/api/foods/{kimchi.pk}/", json={"sold_out": False}, headers=staff_token(server, staff), timeout=10
+    ).raise_for_status()
+
+    expect(line).not_to_have_class(has_class("is-refused"), timeout=EVENT_TIMEOUT_MS)
+    expect(tab.locator("#cart-sheet .form-error")).to_have_count(0)
 
 
 def order_requests(page) -> list:
