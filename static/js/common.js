@@ -242,8 +242,9 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
       } catch {
         return;
       }
-      if (msg.type === "snapshot") {
-        attempt = 0; // a full snapshot means the link works: next drop starts the backoff again
+      if (msg.type === "snapshot" || (doubted && navigator.onLine)) {
+        if (msg.type === "snapshot") attempt = 0; // the link works: next drop starts the backoff again
+        doubted = false;
         onState("open", {});
       }
       if (msg.type !== "pong") deliver(msg);
@@ -300,7 +301,19 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
       open();
     }
   }
-  window.addEventListener("online", retryNow);
+  // Offline under an open socket, the page cannot tell whether the link survived: back online it pings, and
+  // the next message it hears proves the link again ("open"); silence is found out by keepAlive.
+  let doubted = false;
+  window.addEventListener("offline", () => {
+    if (socket) doubted = true;
+  });
+  window.addEventListener("online", () => {
+    retryNow();
+    if (doubted && socket && socket.readyState === WebSocket.OPEN) {
+      lastPing = Date.now();
+      socket.send(JSON.stringify({ type: "ping" }));
+    }
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") retryNow();
   });
@@ -326,11 +339,13 @@ export function liveIndicator(element) {
   let lostTimer = null;
   let last = ["connecting", {}];
   // The browser knows it is offline before a socket notices (a half-open one may look open for a minute).
-  const network = () => show(...last);
+  // Back online, the socket must prove itself (connectLive reports "open" at its next message) before the
+  // banner goes: a socket that died while offline would otherwise look live until it is found out.
+  const network = () => show(...last, { networkOnly: true });
   window.addEventListener("offline", network);
   window.addEventListener("online", network);
   return show;
-  function show(state, info = {}) {
+  function show(state, info = {}, { networkOnly = false } = {}) {
     last = [state, info];
     clearInterval(countdown);
     element.dataset.offline = String(!navigator.onLine);
@@ -340,9 +355,11 @@ export function liveIndicator(element) {
     // when it lasts; a phone waking up reconnects within a second.
     if (state === "open") wasOpen = true;
     if (state === "open" && navigator.onLine) {
-      clearTimeout(lostTimer);
-      lostTimer = null;
-      document.body.classList.remove("live-lost");
+      if (!networkOnly) {
+        clearTimeout(lostTimer);
+        lostTimer = null;
+        document.body.classList.remove("live-lost");
+      }
     } else if (wasOpen && !lostTimer) {
       // Offline with the socket still "open" too: the browser knows before the socket does.
       lostTimer = setTimeout(() => document.body.classList.add("live-lost"), LOST_NOTICE_AFTER_MS);

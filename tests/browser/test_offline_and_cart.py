@@ -786,6 +786,24 @@ def test_offline_with_the_socket_still_open_says_the_screen_may_be_stale(pages, 
     expect(tab.locator("body")).not_to_have_class(has_class("live-lost"), timeout=30_000)
 
 
+def test_back_online_the_banner_stays_until_the_socket_is_heard_again(pages, server, table, menu):
+    """The Wi-Fi comes back but the socket died meanwhile (a relay that passes nothing): the phone must not
+    call its screen live on the browser's word alone."""
+    deaf = {"on": False}
+    tab = relayed_tab(pages, server, table, deaf)
+    deaf["on"] = True
+    tab.context.set_offline(True)
+    expect(tab.locator("body")).to_have_class(has_class("live-lost"), timeout=6_000)
+
+    tab.context.set_offline(False)
+    tab.wait_for_timeout(3_000)
+    expect(tab.locator("body")).to_have_class(has_class("live-lost"))
+
+    deaf["on"] = False  # the link carries again: its next message (a pong, a heartbeat or a new snapshot)
+    expect(tab.locator("body")).not_to_have_class(has_class("live-lost"), timeout=30_000)
+    wait_live(tab)
+
+
 def test_particles_after_a_payer_name_ending_in_a_number_are_read_as_said(pages, server, table, menu):
     """A payer name ending in 51 (read 오십일, ending in a consonant) takes 과: the pages' own particle helper."""
     tab = pages.table_tab(table)
