@@ -1,9 +1,11 @@
-"""`Idempotency-Key` on staff writes (CONTRACT.md section 10): a kitchen tablet that lost its connection sends
-its queued taps again, and a tap the server already applied must not apply twice.
+"""`Idempotency-Key` (CONTRACT.md section 10): a kitchen tablet that lost its connection sends its queued taps
+again, and a phone on the festival Wi-Fi its order, cart tap or staff call; what the server already applied
+must not apply twice.
 
-The key is claimed by inserting its row in the same transaction as the write, so the write and its kept
-answer commit together or not at all; a second request with the key waits on the row (the database's unique
-index) and then answers what the first answered.
+Staff writes (IdempotentWrites): the key is claimed by inserting its row in the same transaction as the
+write, so the write and its kept answer commit together or not at all; a second request with the key waits
+on the row (the database's unique index) and then answers what the first answered. A guest's write keeps
+the key on what it made instead (create_once; a cart its last writes' keys, ordering.services.cart_put).
 """
 
 import hashlib
@@ -68,8 +70,8 @@ def _fingerprint(request) -> str:
 
 
 def request_key_digest(request) -> str | None:
-    """The request's key as it is stored (a staff write's answer, a guest's Order.client_key): its hash, so
-    that keys differing only in case stay two keys under MariaDB's case-blind collation."""
+    """The request's key as it is stored (a staff write's answer, a guest's order, call or cart write): its
+    hash, so that keys differing only in case stay two keys under MariaDB's case-blind collation."""
     key = request.headers.get("Idempotency-Key", "")
     if len(key) > 200:
         raise KeyInvalid()
@@ -81,11 +83,12 @@ def create_once(
     *,
     find: Callable[[], T | None],
     matches: Callable[[T], bool],
+    reused: Callable[[], Exception] = KeyReused,
     losing: tuple[type[Exception], ...] = (IntegrityError,),
 ) -> T:
     """A guest's write that keeps its key on the row it makes (a unique column): `create()`, unless the key
     made a row before. Then that row is the answer (marked `resent`), or 409 idempotency_key_reused when it
-    was made by another request (`matches` says no).
+    was made by another request (`matches` says no; `reused()` is raised).
 
     A resend racing its first send waits on the first's locks (what it takes, then the key's unique index)
     and loses on one of `losing`: its transaction is undone whole, and the first's row is its answer.
@@ -96,7 +99,7 @@ def create_once(
         if row is None:
             return None
         if not matches(row):
-            raise KeyReused()
+            raise reused()
         row.resent = True
         return row
 
@@ -113,8 +116,8 @@ def create_once(
 class IdempotentWrites:
     """Mixin for a DRF view whose writes honour `Idempotency-Key` (staff only: the key is per user).
 
-    A guest's order keeps its key on the order itself instead (ordering.services.order_create_once): the answer to
-    a repeat is that order, and the busiest write of the night gains no row of its own."""
+    A guest's write keeps its key on what it made instead (create_once): the answer to a repeated order is
+    that order, and the busiest write of the night gains no row of its own."""
 
     idempotency_claim: IdempotentAnswer | None = None
 

@@ -125,3 +125,8 @@ def staff_snapshot() -> dict:
         "orders": [order_render(order) for order in kitchen_open_orders()],
         **snapshots.parts(events.GROUP_STAFF),  # payments: "payments", the deliveries needing attention
     }
+
+
+def staff_call_by_client_key(*, client_key: str) -> StaffCall | None:
+    """The call a guest's Idempotency-Key made (StaffCall.client_key), or None."""
+    return StaffCall.objects.filter(client_key=client_key).first()

@@ -14,10 +14,12 @@ from core.idempotency import create_once
 from kitchen import discord, logins
 from kitchen import events as kitchen_events
 from kitchen.models import StaffCall
+from kitchen.selectors import staff_call_by_client_key
 from ordering import events
 from ordering.errors import Conflict, DomainError, NotFound
 from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, Station, kitchen_status_of, ticket_tenths
 from ordering.selectors import order_get, order_locked, parse_int_id, table_row
+from ordering.services import key_reused
 
 TRANSITIONS = {
     (KitchenStatus.QUEUED, KitchenStatus.COOKING),
@@ -105,8 +107,9 @@ def staff_call(*, table_id, message: str = "", client_key: str | None = None) ->
         return call()
     return create_once(
         call,
-        find=lambda: StaffCall.objects.filter(client_key=client_key).first(),
+        find=lambda: staff_call_by_client_key(client_key=client_key),
         matches=lambda made: made.table_id == table_row(table_id=table_id).pk and made.message == message,
+        reused=key_reused,
     )
 
 

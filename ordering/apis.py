@@ -271,7 +271,9 @@ class TableCartApi(PublicAPIView):
         request=CartInSerializer,
         responses={200: CartSerializer, **error_responses(400, 404, 409, 413, 429)},
         description="Replace the cart. `version` is the one the phone saw: another phone's newer change answers "
-        "409 cart_changed with the current cart. Every change reaches the table's phones as cart.updated.",
+        "409 cart_changed with the current cart. Every change reaches the table's phones as cart.updated. "
+        "A write sent again with its Idempotency-Key after its answer was lost is answered with the cart as "
+        "it is now, not applied twice.",
     )
     def put(self, request, table_id):
         selectors.table_row(table_id=table_id)  # 404 before validating the body

@@ -269,9 +269,10 @@ class Cart(models.Model):
     table = models.OneToOneField(Table, on_delete=models.CASCADE, primary_key=True, related_name="cart")
     items = models.JSONField("담은 메뉴", default=list)  # [{"food_id", "quantity"}] in the order added
     version = models.PositiveIntegerField("버전", default=0)
-    # The version an order last emptied it to: an order naming an older version was made from items ordered
-    # already (its phone had not heard), and is refused rather than sent to the kitchen twice.
-    ordered_version = models.PositiveIntegerField("주문으로 비운 버전", default=0)
+    # The version after an order last took from it (or a reset emptied it): an order naming an older version
+    # was made from items ordered already (its phone had not heard), and is refused rather than sent to the
+    # kitchen twice.
+    ordered_version = models.PositiveIntegerField("마지막 주문 뒤 버전", default=0)
     updated_at = models.DateTimeField("수정 시각", null=True, blank=True)
     # The last writes' Idempotency-Keys (hashes, with their bodies' fingerprints): a phone whose answer was
     # lost sends its write again and learns it landed, rather than putting its taps on top a second time.

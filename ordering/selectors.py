@@ -236,4 +236,4 @@ def kitchen_open_orders(*, station: str | None = None) -> list[Order]:
 
 def cart_of(*, table_id) -> Cart:
     """The table's cart; an empty one at version 0 (not stored) when nobody has added anything yet."""
-    return Cart.objects.filter(table_id=table_id).first() or Cart(table_id=table_id)
+    return Cart.objects.filter(table_id=table_id).defer("recent_writes").first() or Cart(table_id=table_id)

@@ -187,10 +187,21 @@ def lines_merged(lines: list[dict]) -> dict[int, int]:
     return merged
 
 
+def cart_version_field() -> StrictIntegerField:
+    """An order's `cart_version`, the same on direct orders and pre-orders (CONTRACT.md section 10)."""
+    return StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_DB_ID,
+        help_text="placed from the cart at this version: its lines come out of the cart (all of it when the "
+        "version is still the latest)",
+    )
+
+
 class OrderInSerializer(serializers.Serializer):
     table_id = StrictUUIDField()
     items = OrderLinesField()
-    cart_version = StrictIntegerField(required=False, min_value=0, max_value=MAX_DB_ID, help_text="empties that cart")
+    cart_version = cart_version_field()
 
 
 class CartInSerializer(serializers.Serializer):

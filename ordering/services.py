@@ -118,8 +118,7 @@ def food_changed(food: Food) -> None:
 
 
 def refuse_if_closed(table: Table) -> None:
-    """With TABLE_OPENING=required a closed table takes no order and no cart change: the next guests start
-    with an empty cart, not the last ones' taps sent late."""
+    """With TABLE_OPENING=required a closed table takes no order (CONTRACT.md section 8)."""
     if settings.TABLE_OPENING_REQUIRED and not table.is_open:
         raise Conflict(
             "아직 주문을 받지 않는 테이블입니다. 직원이 테이블을 열면 주문할 수 있어요.", code="table_closed"
@@ -181,6 +180,11 @@ def order_create_locked(
     return order
 
 
+def key_reused() -> Conflict:
+    """A guest's Idempotency-Key sent with another request: the staff writes' own answer (KeyReused)."""
+    return Conflict(KeyReused.default_detail, code=KeyReused.default_code)
+
+
 def order_create_once(
     place,
     *,
@@ -212,6 +216,7 @@ def order_create_once(
         place,
         find=lambda: selectors.order_by_client_key(client_key=client_key),
         matches=same,
+        reused=key_reused,
         losing=(IntegrityError, DomainError),
     )
     if order.resent:
@@ -371,6 +376,8 @@ def table_open(*, table_id, by=None) -> Table:
     if not table.is_open:  # opening an open table changes nothing and tells nobody
         table.is_open = True
         table.save(update_fields=["is_open"])
+        if settings.TABLE_OPENING_REQUIRED:  # (with "off" the guests at a closed table may be filling it)
+            cart_clear(table=table)
         audit.record(by, "table_open", table.name, table_id=str(table.pk))
         events.table_opened(table)
     return table
@@ -421,10 +428,9 @@ def cart_put(*, table_id, quantities: dict[int, int], version: int, client_key: 
             for key, print_ in cart.recent_writes:
                 if key == client_key:
                     if print_ != write[1]:
-                        raise KeyReused()
+                        raise key_reused()
                     cart.resent = True
                     return cart
-        refuse_if_closed(table)
         missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
         if missing:
             raise foods_not_found(missing)
@@ -450,27 +456,35 @@ def _cart_changed(cart: Cart) -> Conflict:
 def cart_ordered(*, table: Table, version: int, quantities: dict[int, int]) -> None:
     """An order placed from the cart at `version` empties it. When other phones edited it since, what the
     order took comes out of it and the rest stays: the newer items are not lost, and the dishes on their way
-    are not left in the cart to be ordered again. A version from before an order took from the cart is
-    refused (cart_changed, the whole order undone): its phone had not heard of that order, and would send the
-    same dishes to the kitchen twice."""
+    are not left in the cart to be ordered again. A version from before an order took from the cart (or a
+    reset emptied it) is refused (cart_changed, the whole order undone): its phone had not heard, and would
+    send the same dishes to the kitchen twice."""
     cart = Cart.objects.select_for_update().filter(table=table).first()
     if cart is None:
         return
-    if version < cart.ordered_version:
+    if version < cart.ordered_version or version > cart.version:
         raise _cart_changed(cart)
+    if version == cart.version and not cart.items:
+        return  # nothing in it: nothing taken, and no version made stale
     left = []
     if version != cart.version:
         for item in cart.items:
             quantity = item["quantity"] - quantities.get(item["food_id"], 0)
             if quantity > 0:
                 left.append({"food_id": item["food_id"], "quantity": quantity})
-    if left != cart.items:
-        cart.ordered_version = cart.version + 1  # the version _cart_save gives it
-        _cart_save(cart, left)
+    _cart_taken(cart, left)
+
+
+def _cart_taken(cart: Cart, left: list[dict]) -> None:
+    """Every version up to this change held what was taken (ordered, or ended by a reset): ordering it again
+    is refused."""
+    cart.ordered_version = cart.version + 1  # the version _cart_save gives it
+    _cart_save(cart, left)
 
 
 def cart_clear(*, table: Table) -> None:
-    """A reset or close: the next guests start with an empty cart."""
+    """A reset, a close, or an open with TABLE_OPENING=required: the next guests start with an empty cart, not
+    taps sent late by the last ones' phones."""
     cart = Cart.objects.select_for_update().filter(table=table).first()
     if cart is not None and cart.items:
-        _cart_save(cart, [])
+        _cart_taken(cart, [])

@@ -2,7 +2,13 @@ import unicodedata
 
 from rest_framework import serializers
 
-from ordering.serializers import MAX_DB_ID, OrderLinesField, StrictCharField, StrictIntegerField, StrictUUIDField
+from ordering.serializers import (
+    OrderLinesField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+    cart_version_field,
+)
 from payments.models import PaymentEvent
 
 
@@ -27,7 +33,7 @@ class PreOrderInSerializer(serializers.Serializer):
     payer_name = PayerNameField(min_length=1, max_length=20, trim_whitespace=True)
     total_amount = StrictIntegerField(min_value=0)
     items = OrderLinesField()
-    cart_version = StrictIntegerField(required=False, min_value=0, max_value=MAX_DB_ID, help_text="empties that cart")
+    cart_version = cart_version_field()
 
 
 class PreOrderOutSerializer(serializers.Serializer):

@@ -223,9 +223,10 @@ async function writeCart() {
     adoptCart(answer);
     if (seen) adoptCart(seen);
   } else if (failure.status === 0 || failure.status >= 500 || failure.status === 429) {
-    // Nothing says whether it landed: it goes again as it was; newer taps wait behind it.
+    // Nothing says whether it landed: it goes again as it was; newer taps wait behind it. A cart the socket
+    // brought meanwhile may hold it already: kept until the resend's answer says.
     cart.unsent = write;
-    if (seen) adoptCart(seen);
+    cart.seen = seen;
     if (cart.attempt === 1) toast("장바구니를 저장하지 못했어요. 다시 시도하는 중이에요.", "warn");
     cart.attempt += 1;
     recomputeCart();
@@ -245,15 +246,13 @@ async function writeCart() {
     renderFoods();
     renderCart();
   } else {
-    // Refused (a food that is gone, too many lines, the table closed): the taps are dropped, the server's
-    // cart stays.
+    // Refused (a food that is gone, too many lines): the taps are dropped, the server's cart stays.
     cart.attempt = 0;
     if (seen) adoptCart(seen);
     recomputeCart();
     renderFoods();
     renderCart();
-    if (failure.code === "table_closed") heardClosed();
-    else toast(failure.detail, "error", 6000);
+    toast(failure.detail, "error", 6000);
     if (failure.code === "food_not_found") refreshMenu();
   }
   if (cart.pending.size && !cart.timer) scheduleCartWrite(0);
@@ -584,6 +583,7 @@ function renderSheet() {
 }
 
 const payStatusAskedAt = new Map(); // order id -> when it was last asked (ms)
+const payStatusAsking = new Set(); // order ids with a question in flight
 const PAY_STATUS_POLL_MS = 5_000;
 
 /** Ask the API what became of an order and how to pay it: the tab leaves cancelled orders out, and a
@@ -591,10 +591,11 @@ const PAY_STATUS_POLL_MS = 5_000;
  * answer is older than `olderThanMs`. */
 async function askPayStatus(id, { olderThanMs = Infinity } = {}) {
   const asked = payStatusAskedAt.get(id);
-  if (asked !== undefined && Date.now() - asked < olderThanMs) return;
-  payStatusAskedAt.set(id, Date.now());
+  if (payStatusAsking.has(id) || (asked !== undefined && Date.now() - asked < olderThanMs)) return;
+  payStatusAskedAt.set(id, Date.now()); // kept on a failure too: the page never asks in a loop
+  payStatusAsking.add(id);
   try {
-    const result = await api(`/api/orders/${id}/payment-status/`);
+    const result = await api(`/api/orders/${id}/payment-status/`, { timeoutMs: PAY_STATUS_POLL_MS });
     let changed = state.payStatus[id] !== result.order_status || state.payAskFailed.has(id);
     state.payStatus[id] = result.order_status;
     state.payAskFailed.delete(id);
@@ -605,9 +606,11 @@ async function askPayStatus(id, { olderThanMs = Infinity } = {}) {
     }
     if (changed && $("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
   } catch {
-    payStatusAskedAt.delete(id);
+    const changed = !state.payAskFailed.has(id);
     state.payAskFailed.add(id);
-    if ($("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
+    if (changed && $("#cart-sheet").open && state.sheet === "paying" && state.payingOrderId === id) renderSheet();
+  } finally {
+    payStatusAsking.delete(id);
   }
 }
 
@@ -685,7 +688,7 @@ function payingView() {
             "p",
             { class: "muted" },
             "송금 안내를 불러오지 못했어요. ",
-            h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => askPayStatus(id) }, "다시 불러오기"),
+            h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => askPayStatus(id, { olderThanMs: 0 }) }, "다시 불러오기"),
           )
         : h("p", { class: "muted" }, "송금 안내를 불러오는 중…"),
     h("p", { class: "muted small" }, "송금 후 이 창을 닫아도 괜찮아요. 확인되면 주문 현황에 바로 표시됩니다."),
@@ -997,22 +1000,18 @@ function answeredBySocket(order) {
   }
 }
 
-/** The server says the table is closed, since this page last heard: it knows better. */
-function heardClosed() {
-  openingRequired = true;
-  state.table = { ...state.table, is_open: false };
-  renderOpenState();
-  toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
-}
-
 async function orderFailed(error) {
   let message = error.detail;
   if (error.orderUnanswered && error.status !== 429) {
     message = "연결이 불안정해 주문이 접수됐는지 확인하지 못했어요. 다시 누르셔도 같은 주문은 한 번만 접수돼요.";
   }
   if (error.code === "table_closed") {
+    // Closed since this page last heard: the server knows better. The cart stays for when it opens.
+    openingRequired = true;
+    state.table = { ...state.table, is_open: false };
     state.error = "";
-    heardClosed(); // the cart stays for when it opens
+    renderOpenState();
+    toast("아직 주문을 받지 않는 테이블이에요. 직원이 테이블을 열면 주문할 수 있어요.", "warn", 7000);
     return;
   }
   if (error.code === "cart_changed") {
@@ -1118,7 +1117,7 @@ async function placePreOrder(payerName) {
 
 // --- staff call -------------------------------------------------------------------------------------
 
-let unansweredCall = null; // {text, key}: the call whose answer never came; its key goes with the next tap
+let unansweredCall = null; // {text, key, sentAt}: the call whose answer never came; its key goes with the next tap
 
 async function callStaff(event) {
   event.preventDefault();
@@ -1129,7 +1128,10 @@ async function callStaff(event) {
   button.disabled = true;
   const body = { message: $("#call-message").value.trim() };
   const text = JSON.stringify(body);
-  if (unansweredCall?.text !== text) unansweredCall = { text, key: uuid() };
+  // Only a tap soon after: much later the same words are a new call, not the lost one sent again.
+  const fresh = unansweredCall && Date.now() - unansweredCall.sentAt <= UNANSWERED_MATCH_MS;
+  if (!fresh || unansweredCall.text !== text) unansweredCall = { text, key: uuid(), sentAt: 0 };
+  unansweredCall.sentAt = Date.now();
   const { key } = unansweredCall;
   try {
     await withResends(

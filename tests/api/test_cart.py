@@ -322,3 +322,41 @@ def test_the_cart_keeps_its_last_50_keys(api, table, food):
 
     assert kept.status_code == 200 and kept["Idempotent-Replayed"] == "true"
     assert_error(forgotten, 409, "cart_changed")
+
+
+def test_an_order_from_an_older_cart_whose_dishes_another_phone_removed_makes_that_version_stale(api, table, food):
+    """B removed the pancakes (version 2); A, still at version 1, orders them: the cart is as it was, but a third
+    phone also at version 1 must not order them once more."""
+    beer = FoodFactory()
+    put(api, table, [(food, 2), (beer, 1)], version=0)
+    put(api, table, [(beer, 1)], version=1)  # phone B
+    lines = [{"food_id": food.pk, "quantity": 2}]
+    first = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json")
+    assert first.status_code == 201
+
+    again = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json")
+
+    assert_error(again, 409, "cart_changed")
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == [{"food_id": beer.pk, "quantity": 1}]
+    assert Order.objects.count() == 1
+
+
+def test_an_order_naming_a_cart_version_the_cart_never_had_is_409(api, table, food):
+    put(api, table, [(food, 1)], version=0)
+    lines = [{"food_id": food.pk, "quantity": 1}]
+
+    response = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 7}, format="json")
+
+    assert_error(response, 409, "cart_changed")
+    assert Order.objects.count() == 0
+
+
+def test_an_order_from_the_cart_before_a_reset_is_409(api, staff_api, table, food):
+    """The last guests' phone, unaware of the reset, orders what it still shows."""
+    put(api, table, [(food, 1)], version=0)
+    assert staff_api.delete(f"/api/tables/{table.pk}/orders/reset/").status_code == 200
+    lines = [{"food_id": food.pk, "quantity": 1}]
+
+    response = api.post("/api/orders/", {"table_id": str(table.pk), "items": lines, "cart_version": 1}, format="json")
+
+    assert_error(response, 409, "cart_changed")

@@ -242,25 +242,36 @@ def test_with_opening_off_a_closed_table_still_takes_orders(api, food):
     assert place(api, table, (food, 1))["status"] == "completed"
 
 
-def test_with_opening_required_a_closed_table_takes_no_cart_change(api, food, opening_required):
-    """A phone's taps sent late (its Wi-Fi back after staff closed the table) would wait in the cart for the
-    next guests."""
+def test_with_opening_required_opening_a_table_starts_with_an_empty_cart(api, staff_api, food, opening_required):
+    """Taps sent late by the last guests' phones (their Wi-Fi back after staff closed the table) do not wait in
+    the cart for the next guests; an order from that old cart is refused."""
     table = TableFactory(is_open=False)
-
-    response = api.put(
+    late = api.put(
         f"/api/tables/{table.pk}/cart/", {"items": [{"food_id": food.pk, "quantity": 2}], "version": 0}, format="json"
     )
+    assert late.status_code == 200
 
-    assert_error(response, 409, "table_closed")
+    assert staff_api.post(f"/api/tables/{table.pk}/open/").status_code == 200
+
     assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == []
+    order = api.post(
+        "/api/orders/",
+        {"table_id": str(table.pk), "items": [{"food_id": food.pk, "quantity": 2}], "cart_version": 1},
+        format="json",
+    )
+    assert_error(order, 409, "cart_changed")
 
 
-def test_with_opening_off_a_closed_table_keeps_its_cart(api, food):
+def test_with_opening_off_opening_a_table_keeps_its_cart(api, staff_api, food):
+    """Guests at a closed table may order with "off": what they put in the cart stays."""
     table = TableFactory(is_open=False)
-    response = api.put(
+    api.put(
         f"/api/tables/{table.pk}/cart/", {"items": [{"food_id": food.pk, "quantity": 2}], "version": 0}, format="json"
     )
-    assert response.status_code == 200
+
+    assert staff_api.post(f"/api/tables/{table.pk}/open/").status_code == 200
+
+    assert api.get(f"/api/tables/{table.pk}/cart/").json()["items"] == [{"food_id": food.pk, "quantity": 2}]
 
 
 def test_with_opening_required_a_closed_table_takes_no_order(api, food, opening_required, snapshot):

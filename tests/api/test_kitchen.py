@@ -9,7 +9,7 @@ from django.utils import timezone
 from ordering.models import KitchenStatus, Order, OrderItem, OrderStatus, ticket_tenths
 from tests.api.factories import OrderFactory
 from tests.api.helpers import assert_error, order_json
-from tests.factories import TableFactory
+from tests.factories import FoodFactory, TableFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +164,27 @@ def test_a_tap_made_on_a_screen_that_saw_the_ticket_as_it_is_moves_it(staff_api,
     response = staff_api.patch(status_url(order), {"kitchen_status": wanted, "from_status": current}, format="json")
 
     assert response.status_code == 200 and response.json()["kitchen_status"] == wanted
+
+
+def test_a_bar_screen_tap_compares_what_it_saw_with_the_bars_lines_only(staff_api, table, food):
+    """The kitchen's half is cooking; the bar screen saw its own half waiting, as it is: the move applies."""
+    beer = FoodFactory(category="drinks")
+    order = OrderFactory(table=table, lines=[(food, 1), (beer, 1)])
+    staff_api.patch(status_url(order), {"kitchen_status": "cooking", "station": "kitchen"}, format="json")
+
+    moved = staff_api.patch(
+        status_url(order), {"kitchen_status": "cooking", "station": "bar", "from_status": "queued"}, format="json"
+    )
+    stale = staff_api.patch(
+        status_url(order), {"kitchen_status": "served", "station": "bar", "from_status": "queued"}, format="json"
+    )
+
+    assert moved.status_code == 200
+    assert_error(stale, 409, "invalid_transition")
+    assert {line.station: line.kitchen_status for line in OrderItem.objects.filter(order=order)} == {
+        "kitchen": "cooking",
+        "bar": "cooking",
+    }
 
 
 def test_unpaid_pre_order_cannot_be_cooked(api, staff_api, table, food, snapshot):

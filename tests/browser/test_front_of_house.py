@@ -94,7 +94,9 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
 
     # the bar starts its part: the phone sees cooking, the kitchen's part is still waiting
     click_and_check_body(
-        bar, bar_ticket.locator("[data-action=cooking]"), {"kitchen_status": "cooking", "station": "bar"}
+        bar,
+        bar_ticket.locator("[data-action=cooking]"),
+        {"kitchen_status": "cooking", "from_status": "queued", "station": "bar"},
     )
     expect(bar_ticket).to_have_attribute("data-kitchen-status", "cooking")
     expect(status).to_have_text("조리중", timeout=EVENT_TIMEOUT_MS)
@@ -103,7 +105,9 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
 
     # the bar serves its part: gone from the bar, still on the kitchen's board; the phone says part has come
     click_and_check_body(
-        bar, bar_ticket.locator("[data-action=served]"), {"kitchen_status": "served", "station": "bar"}
+        bar,
+        bar_ticket.locator("[data-action=served]"),
+        {"kitchen_status": "served", "from_status": "cooking", "station": "bar"},
     )
     expect(bar_ticket).to_have_count(0)
     expect(bar.locator(f'.served-item[data-order-id="{order["id"]}"]')).to_be_visible()
@@ -113,11 +117,15 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
 
     # the kitchen cooks and serves its part: the whole order is served
     click_and_check_body(
-        kitchen, kitchen_ticket.locator("[data-action=cooking]"), {"kitchen_status": "cooking", "station": "kitchen"}
+        kitchen,
+        kitchen_ticket.locator("[data-action=cooking]"),
+        {"kitchen_status": "cooking", "from_status": "queued", "station": "kitchen"},
     )
     expect(kitchen_ticket).to_have_attribute("data-kitchen-status", "cooking")
     click_and_check_body(
-        kitchen, kitchen_ticket.locator("[data-action=served]"), {"kitchen_status": "served", "station": "kitchen"}
+        kitchen,
+        kitchen_ticket.locator("[data-action=served]"),
+        {"kitchen_status": "served", "from_status": "cooking", "station": "kitchen"},
     )
     expect(kitchen_ticket).to_have_count(0)
     expect(status).to_have_text("서빙완료", timeout=EVENT_TIMEOUT_MS)
@@ -132,7 +140,9 @@ def test_expo_board_shows_whole_tickets_and_moves_them_without_a_station(pages, 
     ticket = expo.locator(f'.ticket[data-order-id="{order["id"]}"]')
     expect(ticket.locator(".ticket-items li")).to_have_count(2)
     expect(ticket.locator('.ticket-items li[data-station="bar"] .line-station')).to_have_text("바")
-    click_and_check_body(expo, ticket.locator("[data-action=cooking]"), {"kitchen_status": "cooking"})
+    click_and_check_body(
+        expo, ticket.locator("[data-action=cooking]"), {"kitchen_status": "cooking", "from_status": "queued"}
+    )
     expect(ticket).to_have_attribute("data-kitchen-status", "cooking")
 
 
@@ -369,22 +379,6 @@ def test_an_order_refused_as_table_closed_shows_the_wait_screen(opening_pages, o
     assert answered.value.status == 409 and answered.value.json()["code"] == "table_closed"
     expect(tab.locator("#wait-screen")).to_be_visible()
     expect(tab.locator("#cart-sheet")).to_be_hidden()
-
-
-def test_a_cart_tap_refused_as_table_closed_shows_the_wait_screen_and_leaves_the_cart_empty(
-    opening_pages, opening_server, mixed_menu
-):
-    """Taps sent after staff closed the table (the phone had not heard) stay out of the next guests' cart."""
-    table = TableFactory(name="C3", is_open=True)
-    tab = opening_pages.table_tab(table)
-    Table.objects.filter(pk=table.pk).update(is_open=False)
-
-    with tab.expect_response(lambda r: r.url.endswith("/cart/") and r.request.method == "PUT") as answered:
-        tab.get_by_role("button", name="김치전 담기").click()
-
-    assert answered.value.status == 409 and answered.value.json()["code"] == "table_closed"
-    expect(tab.locator("#wait-screen")).to_be_visible()
-    assert requests.get(f"{opening_server.url}/api/tables/{table.pk}/cart/", timeout=10).json()["items"] == []
 
 
 def test_without_table_opening_a_closed_table_still_shows_the_menu(pages, table, mixed_menu):

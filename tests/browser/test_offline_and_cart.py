@@ -74,9 +74,9 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
 
     taps = queued_taps(board)
     assert [(t["orderId"], t["body"]) for t in taps] == [
-        (first["id"], {"kitchen_status": "cooking"}),
-        (first["id"], {"kitchen_status": "served"}),
-        (second["id"], {"kitchen_status": "cooking"}),
+        (first["id"], {"kitchen_status": "cooking", "from_status": "queued"}),
+        (first["id"], {"kitchen_status": "served", "from_status": "cooking"}),
+        (second["id"], {"kitchen_status": "cooking", "from_status": "queued"}),
     ]
     assert len({t["key"] for t in taps}) == 3
     assert Order.objects.get(pk=first["id"]).kitchen_status == "queued"  # nothing reached the server
@@ -131,8 +131,16 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
 
     # the first ticket's two taps arrived once each, in order, with the keys made when tapped
     assert sent == [
-        (f"{server.url}/api/orders/{first['id']}/kitchen-status/", {"kitchen_status": "cooking"}, taps[0]["key"]),
-        (f"{server.url}/api/orders/{first['id']}/kitchen-status/", {"kitchen_status": "served"}, taps[1]["key"]),
+        (
+            f"{server.url}/api/orders/{first['id']}/kitchen-status/",
+            {"kitchen_status": "cooking", "from_status": "queued"},
+            taps[0]["key"],
+        ),
+        (
+            f"{server.url}/api/orders/{first['id']}/kitchen-status/",
+            {"kitchen_status": "served", "from_status": "cooking"},
+            taps[1]["key"],
+        ),
     ]
     assert Order.objects.get(pk=first["id"]).kitchen_status == "served"
     actions = StaffAction.objects.filter(action="kitchen_status").order_by("created_at", "id")
@@ -689,11 +697,23 @@ def test_a_cart_tap_whose_answer_was_lost_counts_once_when_another_phone_wrote_s
     tab.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.method == "PUT" else None)
     tab.route("**/cart/", lose_the_answer, times=1)
     tab.get_by_role("button", name="김치전 담기").click()
+    # Every count the pancake's line shows from now on, also while the resend is on its way.
+    tab.evaluate(
+        """(id) => {
+        window.shownCounts = [];
+        new MutationObserver(() => {
+            const value = document.querySelector(`.food[data-food-id="${id}"] .stepper-value`);
+            if (value) window.shownCounts.push(value.textContent);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    }""",
+        kimchi.pk,
+    )
 
     expect(tab.locator(f'.food[data-food-id="{beer.pk}"] .stepper-value')).to_have_text("1", timeout=EVENT_TIMEOUT_MS)
     tab.wait_for_timeout(2_000)  # the resend has gone out and been answered by now
     assert cart_of(server, table) == {kimchi.pk: 1, beer.pk: 1}
     expect(tab.locator(f'.food[data-food-id="{kimchi.pk}"] .stepper-value')).to_have_text("1")
+    assert "2" not in tab.evaluate("window.shownCounts"), "the lost write was shown twice meanwhile"
     assert len(keys) == 2 and keys[0] and set(keys) == {keys[0]}, keys  # the lost send and its resend
 
 
@@ -733,6 +753,34 @@ def test_a_staff_call_whose_answer_was_lost_is_sent_again_and_made_once(pages, s
     expect(tab.locator(".toast")).to_contain_text("직원을 불렀어요", timeout=EVENT_TIMEOUT_MS)
     assert StaffCall.objects.count() == 1
     assert len(keys) == 2 and keys[0] and set(keys) == {keys[0]}, keys
+
+
+def test_a_call_much_later_is_a_new_call_not_the_lost_one_again(pages, server, table, menu):
+    """The guest gave up on a call whose every answer was lost; minutes later they call again with the same
+    (empty) message: that is a new call, which must reach the staff, not be answered as the old one."""
+    tab = pages.new_page(pages.context(phone=True))
+    tab.clock.install()
+    tab.goto(f"{server.url}/t/{table.pk}/")
+    wait_live(tab)
+    keys = []
+    tab.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if "call-staff" in r.url else None)
+
+    def lose_the_answer(route):
+        route.fetch()
+        route.abort("connectionreset")
+
+    tab.route("**/call-staff/", lose_the_answer)  # the first send and both resends: made once, never answered
+    tab.locator("#call-open").click()
+    tab.locator("#call-send").click()
+    expect(tab.locator("#call-error")).to_contain_text("다시 누르셔도 한 번만 호출돼요", timeout=10_000)
+    tab.unroute("**/call-staff/")
+
+    tab.clock.fast_forward("05:00")
+    tab.locator("#call-send").click()
+
+    expect(tab.locator(".toast")).to_contain_text("직원을 불렀어요", timeout=EVENT_TIMEOUT_MS)
+    assert len(keys) == 4 and len(set(keys[:3])) == 1 and keys[3] != keys[0], keys
+    assert StaffCall.objects.count() == 2
 
 
 def test_a_staff_call_unanswered_while_offline_says_a_new_tap_is_safe(pages, server, table, menu):
