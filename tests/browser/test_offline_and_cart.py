@@ -153,8 +153,8 @@ def test_taps_made_offline_survive_a_reload_and_arrive_once_in_order(pages, serv
     # a resend of a tap whose answer was lost is answered again and changes nothing
     replay = requests.patch(
         f"{server.url}/api/orders/{first['id']}/kitchen-status/",
-        data='{"kitchen_status":"cooking"}',  # the same bytes the board sent: the key is bound to the body
-        headers={**token, "Idempotency-Key": taps[0]["key"], "Content-Type": "application/json"},
+        json={"kitchen_status": "cooking", "from_status": "queued"},  # the body the board sent: the key is bound to it
+        headers={**token, "Idempotency-Key": taps[0]["key"]},
         timeout=10,
     )
     assert replay.status_code == 200 and replay.headers.get("Idempotent-Replayed") == "true"
