@@ -828,12 +828,17 @@ function renderOrders() {
   if ($("#cart-sheet").open && state.sheet === "paying") renderSheet();
 }
 
+// Unpaid pre-orders shown above the menu, newest first; more than this many leave the menu room: the rest
+// are counted, and listed on the orders tab.
+const PAY_BANNER_ROWS = 2;
+
 function renderPayBanner() {
   const banner = $("#pay-banner");
   const pending = sortedOrders().filter((order) => order.status === "pre_order");
+  const more = pending.length - PAY_BANNER_ROWS;
   banner.hidden = !pending.length;
   banner.replaceChildren(
-    ...pending.map((order) =>
+    ...pending.slice(0, PAY_BANNER_ROWS).map((order) =>
       h(
         "div",
         { class: "pay-banner-row", dataset: { orderId: order.id } },
@@ -842,6 +847,14 @@ function renderPayBanner() {
         h("button", { type: "button", class: "btn btn-toss btn-sm", onclick: () => openPaying(order.id) }, "결제하기"),
       ),
     ),
+    more > 0
+      ? h(
+          "div",
+          { class: "pay-banner-row pay-banner-more" },
+          h("span", { class: "pay-banner-text" }, `입금 확인 중인 주문 ${more}건 더`),
+          h("button", { type: "button", class: "btn btn-secondary btn-sm", onclick: () => switchTab("orders") }, "주문 현황"),
+        )
+      : null,
   );
 }
 

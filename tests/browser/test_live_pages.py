@@ -349,6 +349,19 @@ def test_staff_call_from_the_tab_shows_a_dismissable_banner_on_the_board(pages, 
     expect(banner).to_have_count(0)
 
 
+def test_many_unpaid_pre_orders_leave_the_menu_in_view(pages, server, table, menu):
+    for name in ("김철수", "홍길동", "이영희", "가" * 20):
+        place_pre_order(server, table, name, menu["kimchi"])
+
+    tab = pages.table_tab(table)
+
+    banner = tab.locator("#pay-banner")
+    expect(banner.locator(".pay-banner-row[data-order-id]")).to_have_count(2)
+    expect(banner.locator(".pay-banner-more")).to_contain_text("입금 확인 중인 주문 2건 더")
+    banner.get_by_role("button", name="주문 현황").click()
+    expect(tab.locator(".order-card")).to_have_count(4)
+
+
 def test_a_long_staff_call_takes_two_lines_of_the_board_not_half_of_it(pages, server, staff, table, menu):
     message = "저희 테이블에 물이랑 앞접시 좀 더 주시고 김치전 언제 나오는지 알려주세요 " * 4
     message = message[:200]
