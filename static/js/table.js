@@ -843,7 +843,7 @@ function renderPayBanner() {
         "div",
         { class: "pay-banner-row", dataset: { orderId: order.id } },
         h("span", { class: "spinner spinner-sm", "aria-hidden": "true" }),
-        h("span", { class: "pay-banner-text" }, h("strong", {}, "입금 확인 중"), ` ${won(order.total_amount)} · ${order.payer_name}`),
+        h("span", { class: "pay-banner-text clamp-2" }, h("strong", {}, "입금 확인 중"), ` ${won(order.total_amount)} · ${order.payer_name}`),
         h("button", { type: "button", class: "btn btn-toss btn-sm", onclick: () => openPaying(order.id) }, "결제하기"),
       ),
     ),
