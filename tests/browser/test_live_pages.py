@@ -245,6 +245,26 @@ def test_another_phone_of_the_table_can_pay_a_pre_order_it_did_not_place(pages, 
     expect(friend.locator("#bank-account")).to_have_text(re.compile(r"100-200-300$"))
 
 
+def test_a_pay_sheet_that_cannot_ask_offers_a_retry_and_never_asks_in_a_loop(pages, server, table, menu):
+    """Another phone's pre-order has no pay link on this one: the sheet asks the API. When that fails, it says
+    so once and waits for the guest, rather than asking again at every redraw."""
+    place_pre_order(server, table, "홍길동", menu["seafood"])
+    friend = pages.table_tab(table)
+    asked = []
+    friend.on("request", lambda r: asked.append(r.url) if "/payment-status/" in r.url else None)
+    friend.route("**/payment-status/", lambda route: route.abort("connectionreset"))
+
+    friend.locator("#pay-banner").get_by_role("button", name="결제하기").click()
+    retry = friend.locator("#cart-sheet").get_by_role("button", name="다시 불러오기")
+    expect(retry).to_be_visible()
+    friend.wait_for_timeout(3_000)
+    assert len(asked) == 1, asked
+
+    friend.unroute("**/payment-status/")
+    retry.click()
+    expect(friend.locator("#toss-link")).to_have_attribute("href", re.compile(r"^supertoss://send\?amount=15000&bank="))
+
+
 @pytest.fixture
 def expiring(browser, server_env):
     """A served process that runs its periodic jobs (pre-order expiry among them), and pages on it."""
