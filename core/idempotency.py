@@ -83,7 +83,7 @@ def create_once(
     *,
     find: Callable[[], T | None],
     matches: Callable[[T], bool],
-    reused: Callable[[], Exception] = KeyReused,
+    reused: Callable[[], Exception],
     losing: tuple[type[Exception], ...] = (IntegrityError,),
 ) -> T:
     """A guest's write that keeps its key on the row it makes (a unique column): `create()`, unless the key

@@ -97,9 +97,11 @@ def staff_call(*, table_id, message: str = "", client_key: str | None = None) ->
     """A customer's call: stored, every call its own, shown on every staff screen until acknowledged.
     With `client_key`, made once: a phone that lost the answer calls again and gets the first call back."""
 
+    table = table_row(table_id=table_id)
+
     @transaction.atomic
     def call() -> StaffCall:
-        made = StaffCall.objects.create(table=table_row(table_id=table_id), message=message, client_key=client_key)
+        made = StaffCall.objects.create(table=table, message=message, client_key=client_key)
         kitchen_events.staff_called(made)
         return made
 
@@ -108,7 +110,7 @@ def staff_call(*, table_id, message: str = "", client_key: str | None = None) ->
     return create_once(
         call,
         find=lambda: staff_call_by_client_key(client_key=client_key),
-        matches=lambda made: made.table_id == table_row(table_id=table_id).pk and made.message == message,
+        matches=lambda made: made.table_id == table.pk and made.message == message,
         reused=key_reused,
     )
 

@@ -424,13 +424,11 @@ def cart_put(*, table_id, quantities: dict[int, int], version: int, client_key: 
     with transaction.atomic():
         table = selectors.table_for_order(table_id=table_id)
         cart = _cart_locked(table)
-        if write is not None:
-            for key, print_ in cart.recent_writes:
-                if key == client_key:
-                    if print_ != write[1]:
-                        raise key_reused()
-                    cart.resent = True
-                    return cart
+        if write is not None and (landed := dict(cart.recent_writes).get(client_key)) is not None:
+            if landed != write[1]:
+                raise key_reused()
+            cart.resent = True
+            return cart
         missing = sorted(set(quantities) - set(Food.objects.filter(pk__in=quantities).values_list("pk", flat=True)))
         if missing:
             raise foods_not_found(missing)

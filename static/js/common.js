@@ -165,12 +165,17 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
     // is not waited for (the link may be dying too).
     console.info("live: resync", reason);
     if (!socket) return;
+    abandon().close(4000, "resync");
+    open();
+  }
+
+  /** Stop listening to the current socket (its late messages and close are ignored) and return it. */
+  function abandon() {
     const old = socket;
     socket = null;
     clearInterval(pingTimer);
     clearTimers();
-    old.close(4000, "resync");
-    open();
+    return old;
   }
 
   function deliver(msg) {
@@ -251,9 +256,7 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
     });
     ws.addEventListener("close", (event) => {
       if (socket !== ws) return; // given up already (keepAlive, resync): the next one is on its way
-      clearInterval(pingTimer);
-      clearTimers();
-      socket = null;
+      abandon();
       if (stopped) return;
       if (event.code === 4404) return onState("missing", {});
       if (event.code === 4401 || event.code === 4403) {
@@ -271,18 +274,16 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
     const now = Date.now();
     if (now - lastHeard > SILENCE_LIMIT_MS) {
       // A dead link: its close handshake could take as long again, so the page moves on at once.
-      const dead = socket;
-      socket = null;
-      clearInterval(pingTimer);
-      clearTimers();
-      dead.close();
+      abandon().close();
       schedule();
       return;
     }
-    if (now - lastHeard >= PING_WHEN_QUIET_MS && now - lastPing >= PING_WHEN_QUIET_MS) {
-      lastPing = now;
-      socket.send(JSON.stringify({ type: "ping" }));
-    }
+    if (now - lastHeard >= PING_WHEN_QUIET_MS && now - lastPing >= PING_WHEN_QUIET_MS) ping();
+  }
+
+  function ping() {
+    lastPing = Date.now();
+    socket.send(JSON.stringify({ type: "ping" }));
   }
 
   function schedule() {
@@ -309,10 +310,7 @@ export function connectLive(path, { onMessage, onState = () => {}, onMenuStale =
   });
   window.addEventListener("online", () => {
     retryNow();
-    if (doubted && socket && socket.readyState === WebSocket.OPEN) {
-      lastPing = Date.now();
-      socket.send(JSON.stringify({ type: "ping" }));
-    }
+    if (doubted && socket && socket.readyState === WebSocket.OPEN) ping();
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") retryNow();
