@@ -1,5 +1,7 @@
 """Pages of CONTRACT.md section 7. They render a shell; live data comes from the API and the sockets."""
 
+import json
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import views as auth_views
@@ -49,12 +51,14 @@ def kitchen_page(request):
     )
 
 
-def board_worker(request):
-    """The board's service worker (offline reloads), served under /kitchen/ so that its scope is the board's pages.
+def offline_worker(request, *, cache: str, page_pattern: str):
+    """A page's service worker (offline reloads), served beside the page so that its scope covers it: the board
+    at /kitchen/sw.js, a table's tab at /t/sw.js. One script for both, told its own cache and page paths.
 
     Not behind the login: it holds no data, and a browser refuses a worker script that redirects."""
-    response = render(request, "kitchen/board_worker.js", content_type="text/javascript; charset=utf-8")
-    response["Cache-Control"] = "no-cache"  # a new release reaches the boards at their next load
+    context = {"cache": cache, "page_pattern_json": json.dumps(page_pattern)}
+    response = render(request, "offline_worker.js", context, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new release reaches the pages at their next load
     return response
 
 

@@ -4,7 +4,7 @@
 // Taps survive a dropped Wi-Fi (CONTRACT.md section 10): each is shown at once, kept in localStorage with its
 // own Idempotency-Key, and sent in order once the board is live again. A reload while offline still opens the
 // board (its service worker, /kitchen/sw.js) with the tickets it last knew, kept in localStorage.
-import { $, api, clock, connectLive, duration, h, KEPT_PREFIX, KITCHEN_LABEL, liveIndicator, particle, TIME_ZONE, toast, toLogin, uuid } from "./common.js";
+import { $, api, clock, connectLive, duration, h, KEPT_PREFIX, keepForOffline, KITCHEN_LABEL, liveIndicator, particle, TIME_ZONE, toast, toLogin, uuid } from "./common.js";
 import { staffCalls } from "./calls.js";
 
 const board = $("#board");
@@ -724,27 +724,6 @@ async function sendQueue() {
   }
 }
 
-/** Offline reloads: the board's service worker, where the browser allows one (https, or localhost: not plain
- * http on a LAN address, where the taps and tickets are still kept but a reload needs the network). */
-function keepForOffline() {
-  if (!("serviceWorker" in navigator)) return;
-  const passedThrough = Boolean(navigator.serviceWorker.controller); // before the worker may claim this page
-  const ready = () => (document.body.dataset.offlineReady = "true");
-  navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data?.kept) ready();
-  });
-  navigator.serviceWorker
-    .register("/kitchen/sw.js", { scope: "/kitchen/" })
-    .then(() => navigator.serviceWorker.ready)
-    .then((registration) => {
-      if (passedThrough) return ready(); // this load came through the worker, which kept what it loaded
-      // The first load ran before the worker: name what it loaded, to be kept now.
-      const files = performance.getEntriesByType("resource").map((entry) => [entry.name, false]);
-      registration.active.postMessage({ keep: [[location.href, true], ...files] });
-    })
-    .catch((error) => console.warn("board: no offline reload", error));
-}
-
 function start() {
   const indicator = liveIndicator($("#live"));
   board.addEventListener("click", (event) => {
@@ -785,7 +764,7 @@ function start() {
   setInterval(tick, 1000);
   window.addEventListener("scroll", renderMoreBelow, { passive: true });
   window.addEventListener("resize", renderMoreBelow);
-  keepForOffline();
+  keepForOffline("/kitchen/sw.js", "/kitchen/");
   connectLive(STATION ? `/ws/kitchen/?station=${STATION}` : "/ws/kitchen/", {
     onMessage,
     onState: (connection, info) => {

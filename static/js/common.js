@@ -62,6 +62,28 @@ function forgetOnLogout() {
 
 forgetOnLogout();
 
+/** Offline reloads of this page through its service worker (templates/offline_worker.js), where the browser
+ * allows one: https, or localhost; not plain http on a LAN address, where what the page keeps is still kept but
+ * a reload needs the network. `body[data-offline-ready]` says when the page and its files are kept. */
+export function keepForOffline(workerUrl, scope) {
+  if (!("serviceWorker" in navigator)) return;
+  const passedThrough = Boolean(navigator.serviceWorker.controller); // before the worker may claim this page
+  const ready = () => (document.body.dataset.offlineReady = "true");
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.kept) ready();
+  });
+  navigator.serviceWorker
+    .register(workerUrl, { scope })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      if (passedThrough) return ready(); // this load came through the worker, which kept what it loaded
+      // The first load ran before the worker: name what it loaded, to be kept now.
+      const files = performance.getEntriesByType("resource").map((entry) => [entry.name, false]);
+      registration.active.postMessage({ keep: [[location.href, true], ...files] });
+    })
+    .catch((error) => console.warn("no offline reload", error));
+}
+
 /** A random UUID (v4). crypto.randomUUID needs a secure context; a pub's LAN over plain http is not one. */
 export function uuid() {
   if (window.crypto?.randomUUID) return crypto.randomUUID();

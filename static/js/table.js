@@ -9,6 +9,7 @@ import {
   duration,
   fill,
   h,
+  keepForOffline,
   KITCHEN_LABEL,
   liveIndicator,
   openModal,
@@ -38,6 +39,7 @@ const state = {
   payStatus: {}, // order id -> status, for orders the tab no longer lists
   payAskFailed: new Set(), // order ids whose payment status could not be read: the sheet offers to try again
   putBack: new Set(), // cancelled pre-orders already put back into the cart from this phone
+  keptAt: null, // shown from what was kept at this time (an offline reload), until the server answers
   busy: false,
   resending: false, // an order's answer was lost: it is being sent again (sendOrder)
   error: "",
@@ -68,6 +70,62 @@ try {
   localStorage.removeItem(`cart:${tableId}`); // the cart used to live on each phone; now it is the table's
 } catch {
   // nothing kept then
+}
+
+// --- what the tab last knew, for a reload without a connection ---------------------------------------
+// The page itself comes from its service worker's copy (/t/sw.js); the menu, the tab and the cart from here.
+
+const KEPT_KEY = `tab:kept:v1:${tableId}`;
+const KEEP_EVERY_MS = 500;
+const KEPT_MAX_AGE_MS = 12 * 3_600_000; // a copy from an earlier night is not what the pub serves now
+const KEPT_NOTE_ONLINE_AFTER_MS = 2_000; // online, the server answers within moments: no note flashes by
+
+let keepTimer = null;
+function keep() {
+  if (keepTimer || state.keptAt) return; // the copy on screen is not new knowledge
+  keepTimer = setTimeout(keepNow, KEEP_EVERY_MS);
+}
+
+/** A change waiting to be kept is kept now (the page is going away). */
+function keepNow() {
+  if (!keepTimer) return;
+  clearTimeout(keepTimer);
+  keepTimer = null;
+  if (state.keptAt || !state.foods.size) return;
+  const { table, foods, orders } = state;
+  save(KEPT_KEY, { at: new Date().toISOString(), table, foods: [...foods.values()], orders: [...orders.values()], cart: cart.server });
+}
+
+/** Show what was kept until the server answers. A copy that cannot be shown (a release changed its shape) or
+ * that is from an earlier night is forgotten: the page then waits for the server as before. */
+function restoreKept() {
+  const kept = load(KEPT_KEY, null);
+  const usable = kept && Array.isArray(kept.foods) && Array.isArray(kept.orders) && Date.now() - Date.parse(kept.at) < KEPT_MAX_AGE_MS;
+  try {
+    if (!usable) throw new Error("no usable copy");
+    setFoods(kept.foods);
+    state.table = { ...state.table, ...kept.table };
+    state.orders = new Map(kept.orders.map((order) => [order.id, order]));
+    adoptCart(kept.cart);
+    state.keptAt = kept.at;
+    renderAll();
+    setTimeout(renderKept, navigator.onLine ? KEPT_NOTE_ONLINE_AFTER_MS : 0);
+  } catch {
+    localStorage.removeItem(KEPT_KEY);
+    Object.assign(state, { foods: new Map(), orders: new Map(), keptAt: null });
+  }
+}
+
+/** The server answered (the first paint over HTTP or a snapshot): what is on screen is its state now. */
+function freshFromServer() {
+  state.keptAt = null;
+  renderKept();
+}
+
+function renderKept() {
+  const note = $("#kept-note");
+  note.hidden = !state.keptAt;
+  if (state.keptAt) note.textContent = `인터넷이 끊겨 ${clock(state.keptAt)}에 본 화면을 보여 드려요. 연결되면 바로 새로 고쳐요.`;
 }
 
 // --- state changes ----------------------------------------------------------------------------------
@@ -403,6 +461,7 @@ function foodCard(food) {
 }
 
 function renderFoods() {
+  keep();
   for (const category of ["menu", "drinks"]) {
     const list = $(`#food-list-${category}`);
     const foods = [...state.foods.values()].filter((food) => food.category === category);
@@ -415,6 +474,7 @@ function renderFoods() {
 // --- rendering: cart --------------------------------------------------------------------------------
 
 function renderCart() {
+  keep();
   const count = cartCount();
   const bar = $("#cart-bar");
   bar.hidden = count === 0 || state.tab === "orders";
@@ -809,6 +869,7 @@ function orderCard(order) {
 }
 
 function renderOrders() {
+  keep();
   const orders = sortedOrders();
   const list = $("#order-list");
   list.replaceChildren(...(orders.length ? orders.map(orderCard) : [h("p", { class: "empty" }, "아직 주문이 없어요.")]));
@@ -1205,6 +1266,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case "snapshot":
       state.snapshotSeen = true;
+      freshFromServer();
       state.table = msg.table;
       setFoods(msg.foods);
       const known = state.orders;
@@ -1303,10 +1365,15 @@ function start() {
     }
   }, 1000);
 
+  window.addEventListener("pagehide", keepNow);
+  restoreKept();
+  keepForOffline("/t/sw.js", "/t/");
+
   // First paint over HTTP; the socket's snapshot (now and after every reconnect) is the truth.
   Promise.all([api("/api/foods/"), api(`/api/tables/${tableId}/orders/`), api(`/api/tables/${tableId}/cart/`)])
     .then(([foods, tab, shared]) => {
       if (state.snapshotSeen) return;
+      freshFromServer();
       setFoods(foods);
       state.table = tab.table;
       state.orders = new Map(tab.orders.map((order) => [order.id, order]));

@@ -58,14 +58,21 @@ def test_kitchen_page_gets_the_age_thresholds(staff_client, settings):
     assert 'data-warn-minutes="7"' in html and 'data-late-minutes="15"' in html
 
 
-def test_the_boards_worker_is_javascript_under_kitchen_for_anyone_and_revalidated(client, settings):
-    # Under /kitchen/ so its scope is the board's pages; no login, since a browser refuses a worker that
-    # redirects; revalidated, so a new release reaches the boards at their next load.
-    response = client.get("/kitchen/sw.js")
+@pytest.mark.parametrize(
+    ("path", "cache", "page"),
+    [("/kitchen/sw.js", "kitchen-board-", "^/kitchen/$"), ("/t/sw.js", "table-tab-", "^/t/[0-9A-Fa-f-]{36}/$")],
+)
+def test_a_pages_worker_is_javascript_beside_it_for_anyone_and_revalidated(client, settings, path, cache, page):
+    # Beside its page so its scope covers it; no login, since a browser refuses a worker that redirects;
+    # revalidated, so a new release reaches the pages at their next load; its own cache and page paths.
+    response = client.get(path)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Cache-Control"] == "no-cache"
-    assert f'const STATIC_PREFIX = "{settings.STATIC_URL}";' in response.content.decode()
+    script = response.content.decode()
+    assert f'const STATIC_PREFIX = "{settings.STATIC_URL}";' in script
+    assert f'const CACHE_PREFIX = "{cache}";' in script
+    assert f'const PAGE = new RegExp("{page}");' in script
 
 
 def test_staff_tables_page_has_one_qr_code_per_table_with_its_absolute_link(staff_client):

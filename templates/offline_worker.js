@@ -1,8 +1,11 @@
-{% load static %}// The kitchen board's service worker (scope /kitchen/, CONTRACT.md section 10). A board reloaded while the
-// Wi-Fi is down still opens: from the last copy of its page and files, showing what it last knew (board.js
-// keeps that) with the taps still waiting. Network first, always: online, the board is exactly what the server
-// serves, and the copy is only the fallback. The API and the socket never pass through here.
-const CACHE = "kitchen-board-v1";
+{% load static %}// A page's service worker for offline reloads (CONTRACT.md section 10): the kitchen board (scope /kitchen/)
+// and a table's tab on the guests' phones (scope /t/). A page reloaded while the Wi-Fi is down still opens:
+// from the last copy of its page and files, showing what it last knew (board.js and table.js keep that).
+// Network first, always: online, the page is exactly what the server serves, and the copy is only the
+// fallback. The API and the socket never pass through here.
+const CACHE_PREFIX = "{{ cache }}-";
+const CACHE = CACHE_PREFIX + "v1";
+const PAGE = new RegExp({{ page_pattern_json|safe }}); // the paths of the pages kept (any query)
 const WAIT_FOR_NETWORK_MS = 4000; // Wi-Fi joined but carrying nothing: the copy, rather than a blank wait
 const STATIC_PREFIX = "{% get_static_prefix %}";
 
@@ -11,23 +14,24 @@ self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+      // Only this worker's older caches: the origin's other worker keeps its own.
+      for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE) await caches.delete(name);
       await self.clients.claim();
     })(),
   );
 });
 
-/** The board's own page (any station) and the static files it loads. */
+/** The page itself (the board at any station, a table's tab) and the static files it loads. */
 function keptHere(url, navigation) {
   const { origin, pathname } = new URL(url, self.location.href);
   if (origin !== self.location.origin) return false;
-  return navigation ? pathname === "/kitchen/" : pathname.startsWith(STATIC_PREFIX);
+  return navigation ? PAGE.test(pathname) : pathname.startsWith(STATIC_PREFIX);
 }
 
 async function fromNetwork(request, cache) {
   const response = await fetch(request);
   if (response.type === "opaqueredirect" || response.redirected) {
-    // Sent to the login: no page of the board (any station) is kept for whoever comes next.
+    // Sent to the login (the board): no page of it (any station) is kept for whoever comes next.
     for (const key of await cache.keys()) if (keptHere(key.url, true)) await cache.delete(key);
   } else if (response.ok) {
     await cache.put(request, response.clone());
@@ -36,7 +40,7 @@ async function fromNetwork(request, cache) {
 }
 
 /** The network's answer; the copy instead when the network fails, answers with a server error (a proxy's
- * 502 while the app restarts) or keeps the board waiting. Without a copy, the network's answer whatever it is. */
+ * 502 while the app restarts) or keeps the page waiting. Without a copy, the network's answer whatever it is. */
 async function fromNetworkElseCopy(request) {
   const cache = await caches.open(CACHE);
   const copy = await cache.match(request, { ignoreVary: true });
@@ -56,7 +60,7 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(fromNetworkElseCopy(request));
 });
 
-// The first load of a board ran before this worker: the page names what it loaded, to be kept now.
+// The first load of a page ran before this worker: the page names what it loaded, to be kept now.
 self.addEventListener("message", (event) => {
   const { keep } = event.data || {};
   if (!Array.isArray(keep)) return;
