@@ -94,6 +94,11 @@ class CallStaffApi(APIView):
         selectors.table_row(table_id=kwargs["table_id"])  # unknown tables are 404, not rate limited
         super().initial(request, *args, **kwargs)
 
+    def check_throttles(self, request):
+        # A body no call can come of is refused (400) before it uses up one of the table's few calls a minute.
+        self.CallStaffInput(data=request.data).is_valid(raise_exception=True)
+        super().check_throttles(request)
+
     @extend_schema(
         operation_id="tables_call_staff",
         parameters=[TABLE_ID, GUEST_CALL_KEY],

@@ -112,6 +112,17 @@ def test_calls_are_rate_limited_per_table(api, table, throttling, events, django
     assert events.drain() == []
 
 
+def test_refused_bodies_do_not_use_up_the_tables_calls(api, table, throttling):
+    allowed = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["staff_call"].split("/")[0])
+    for _ in range(allowed + 2):
+        assert_error(api.post(url(table.pk), {"message": "가" * 201}, format="json"), 400, "invalid")
+
+    for _ in range(allowed):
+        assert api.post(url(table.pk), {"message": "여기요"}, format="json").status_code == 202
+    assert_error(api.post(url(table.pk), {"message": "여기요"}, format="json"), 429, "too_many_calls")
+    assert StaffCall.objects.count() == allowed
+
+
 def test_rate_limit_of_one_table_leaves_other_tables_alone(api, table, throttling):
     other = type(table).objects.create(name="Z-other")
     cache.delete(f"throttle_staff_call_{other.pk}")
