@@ -15,12 +15,12 @@ from ordering.schema import EVENT_ID, GUEST_ORDER_KEY, ORDER_ID, TABLE_ID, Error
 from ordering.serializers import OrderSerializer, order_render
 from ordering.throttles import PublicWriteIpThrottle, PublicWriteTableThrottle
 from payments import payaction, reports, services
-from payments.models import PaymentEvent
-from payments.selectors import payment_event_get
+from payments.selectors import payment_event_get, payment_events
 from payments.serializers import (
     OutcomeQuerySerializer,
     PaymentEventSerializer,
     PaymentMatchInSerializer,
+    PaymentResolveInSerializer,
     PaymentStatusSerializer,
     PreOrderInSerializer,
     PreOrderOutSerializer,
@@ -168,16 +168,16 @@ class RefundCreateApi(IdempotentWrites, APIView):
 class PaymentListApi(APIView):
     @extend_schema(
         operation_id="payments_list",
-        parameters=[OpenApiParameter("outcome", enum=[c for c, _ in PaymentEvent.Outcome.choices], required=False)],
+        parameters=[OutcomeQuerySerializer],
         responses={200: PaymentEventSerializer(many=True), **error_responses(400, 401, 403)},
+        description="Newest first (500 at most); `open=true`: only those staff still have to deal with "
+        "(unmatched, ambiguous or needs_refund, and not resolved).",
     )
     def get(self, request):
         query = OutcomeQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        events = PaymentEvent.objects.all()
-        if query.validated_data.get("outcome"):
-            events = events.filter(outcome=query.validated_data["outcome"])
-        return Response(PaymentEventSerializer(events.order_by("-received_at", "-id")[:500], many=True).data)
+        events = payment_events(outcome=query.validated_data.get("outcome"), open_only=query.validated_data["open"])
+        return Response(PaymentEventSerializer(events[:500], many=True).data)
 
 
 class PaymentMatchApi(IdempotentWrites, APIView):
@@ -187,7 +187,7 @@ class PaymentMatchApi(IdempotentWrites, APIView):
         request=PaymentMatchInSerializer,
         responses={200: OrderSerializer, **error_responses(400, 401, 403, 404, 409)},
         description="Staff: an unmatched or ambiguous deposit completes a pending pre-order of the same amount "
-        "(409 amount_differs, not_pending).",
+        "(409 amount_differs, not_pending). The deposit leaves the staff screens' list (`payment.resolved`).",
     )
     def post(self, request, event_id):
         payment_event_get(event_id=event_id)  # 404 before validating the body
@@ -245,3 +245,25 @@ class NightReportCsvApi(APIView):
         response = HttpResponse(reports.night_csv(day), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="night-{day.isoformat()}.csv"'
         return response
+
+
+class PaymentResolveApi(IdempotentWrites, APIView):
+    @extend_schema(
+        operation_id="payments_resolve",
+        parameters=[EVENT_ID],
+        request=PaymentResolveInSerializer,
+        responses={200: PaymentEventSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Staff: a delivery that needed a person (unmatched, ambiguous, needs_refund) was dealt with: "
+        "the money given back, or the order settled another way. It keeps its outcome and leaves the list of "
+        "payments needing attention (`resolved_at`, `payment.resolved` on /ws/staff/); a second resolve keeps "
+        "the first. 409 payment_not_open for any other delivery. An expired order revived by "
+        "confirm-payment settles the needs_refund deposit that came for it by itself.",
+    )
+    def post(self, request, event_id):
+        payment_event_get(event_id=event_id)  # 404 before validating the body
+        data = PaymentResolveInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.payment_event_resolve(
+            event_id=event_id, note=data.validated_data["note"].strip(), by=request.user
+        )
+        return Response(PaymentEventSerializer(event).data)

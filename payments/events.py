@@ -12,3 +12,9 @@ ATTENTION = (PaymentEvent.Outcome.UNMATCHED, PaymentEvent.Outcome.AMBIGUOUS, Pay
 def payment_received(event: PaymentEvent) -> None:
     if event.outcome in ATTENTION:
         send_event([GROUP_STAFF], "payment.received", payment=PaymentEventSerializer(event).data)
+
+
+def payment_resolved(event: PaymentEvent) -> None:
+    """A delivery that needed a person was dealt with (matched, paid by a confirm, or marked done): off every
+    staff screen's list."""
+    send_event([GROUP_STAFF], "payment.resolved", payment=PaymentEventSerializer(event).data)

@@ -23,8 +23,19 @@ def payment_event_get(*, event_id, lock: bool = False) -> PaymentEvent:
     return event
 
 
+def payment_events(*, outcome: str | None = None, open_only: bool = False) -> QuerySet[PaymentEvent]:
+    """Stored deliveries, newest first; `open_only`: those a person still has to deal with (an outcome needing
+    attention, not resolved since)."""
+    events = PaymentEvent.objects.order_by("-received_at", "-id")
+    if outcome:
+        events = events.filter(outcome=outcome)
+    if open_only:
+        events = events.filter(outcome__in=ATTENTION, resolved_at__isnull=True)
+    return events
+
+
 def payments_needing_attention() -> QuerySet[PaymentEvent]:
-    return PaymentEvent.objects.filter(outcome__in=ATTENTION).order_by("-received_at", "-id")[:200]
+    return payment_events(open_only=True)[:200]
 
 
 def staff_snapshot_part() -> dict:

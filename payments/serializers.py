@@ -92,5 +92,10 @@ class PaymentMatchInSerializer(serializers.Serializer):
     order_id = StrictUUIDField()
 
 
+class PaymentResolveInSerializer(serializers.Serializer):
+    note = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class OutcomeQuerySerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=PaymentEvent.Outcome.choices, required=False)
+    open = serializers.BooleanField(required=False, default=False)

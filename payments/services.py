@@ -6,6 +6,7 @@ under row locks, or is kept for staff; a delivery is processed once (unique trac
 
 import hashlib
 import logging
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -289,11 +290,11 @@ def _payment_event_process(*, trace_id: str, body: dict, raw: dict) -> PaymentEv
             event.kind = PaymentEvent.Kind.WITHDRAWAL
         else:
             event.kind = PaymentEvent.Kind.DEPOSIT
-            if event.amount is not None and event.amount > 0 and event.transaction_name:
-                if isinstance(name, str) and _readable(name) != name:
-                    event.outcome = Outcome.UNMATCHED  # a name with a lone surrogate is no one's: staff match it
-                else:
-                    _deposit(event, now=now)
+            # Money may have come whatever could not be read of it (no name, an amount that is not whole won,
+            # a name with a lone surrogate, which is no one's): no order takes it, and a person looks.
+            event.outcome = Outcome.UNMATCHED
+            if event.amount is not None and event.amount > 0 and event.transaction_name and _readable(name) == name:
+                _deposit(event, now=now)
     event.save()
     payment_events.payment_received(event)
     logger.info(
@@ -324,7 +325,8 @@ def _match_notice(event: PaymentEvent, *, now: datetime) -> None:
 
 
 def _deposit(event: PaymentEvent, *, now: datetime) -> None:
-    name, amount = event.transaction_name.strip(), event.amount
+    # In the form pre-orders keep their payer's name (NFC): a bank may send the same name decomposed.
+    name, amount = unicodedata.normalize("NFC", event.transaction_name.strip()), event.amount
     # Locked in primary-key order; a racing deposit waits here and then sees the order already paid.
     pending = list(
         Order.objects.select_for_update()
@@ -368,16 +370,32 @@ def order_confirm_payment(*, order_id, by=None) -> Order:
     An expired one is revived when its stock is still there: the customer paid, the timer ran out.
     """
     order = order_locked(order_id=order_id)
+    now = timezone.now()
     if order.status == OrderStatus.CANCELLED:
-        revived = _revive(order, now=timezone.now())
+        revived = _revive(order, now=now)
         if revived is None:
             raise Conflict("만료된 주문의 메뉴가 품절되어 되살릴 수 없습니다. 환불해 주세요.", code="sold_out")
         audit.record(by, "confirm_payment", order.order_number, order_id=str(order.pk), revived=True)
+        _deposits_now_paying(revived, now=now)
         return revived
     if order.status != OrderStatus.PRE_ORDER:
         raise Conflict("결제 대기 중인 선주문이 아닙니다.", code="not_pre_order", order_status=order.status)
     audit.record(by, "confirm_payment", order.order_number, order_id=str(order.pk))
-    return _complete(order, now=timezone.now())
+    return _complete(order, now=now)
+
+
+def _deposits_now_paying(order: Order, *, now: datetime) -> None:
+    """An expired order revived by staff: a payment that came for it and was to be given back (needs_refund,
+    no stock then) pays it now, and leaves the list of money to return."""
+    events = list(
+        PaymentEvent.objects.select_for_update().filter(
+            order=order, outcome=Outcome.NEEDS_REFUND, resolved_at__isnull=True
+        )
+    )
+    for event in events:
+        event.outcome, event.resolved_at = Outcome.MATCHED, now
+        event.save(update_fields=["outcome", "resolved_at"])
+        payment_events.payment_resolved(event)
 
 
 @transaction.atomic
@@ -397,9 +415,29 @@ def payment_event_match(*, event_id, order_id, by=None) -> Order:
             amount=event.amount,
         )
     order = _complete(order, now=timezone.now())
-    PaymentEvent.objects.filter(pk=event.pk).update(outcome=Outcome.MATCHED, order=order, resolved_at=timezone.now())
+    event.outcome, event.order, event.resolved_at = Outcome.MATCHED, order, timezone.now()
+    event.save(update_fields=["outcome", "order", "resolved_at"])
+    payment_events.payment_resolved(event)
     audit.record(by, "payment_match", order.order_number, order_id=str(order.pk), payment_id=event.pk)
     return order
+
+
+@transaction.atomic
+def payment_event_resolve(*, event_id, note: str = "", by=None) -> PaymentEvent:
+    """Staff mark a delivery that needed a person as dealt with: the money given back, or the order settled
+    another way (confirmed by hand, a deposit no order can take). Its outcome stays, as what happened to the
+    delivery; it leaves the staff screens' list. A second resolve keeps the first."""
+    event = payment_event_get(event_id=event_id, lock=True)
+    if event.outcome not in payment_events.ATTENTION:
+        raise Conflict("처리할 필요가 없는 입금 알림입니다.", code="payment_not_open", outcome=event.outcome)
+    if event.resolved_at is None:
+        event.resolved_at = timezone.now()
+        event.save(update_fields=["resolved_at"])
+        audit.record(
+            by, "payment_resolve", event.transaction_name or event.order_number, payment_id=event.pk, note=note
+        )
+        payment_events.payment_resolved(event)
+    return event
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("webhook/payment/", apis.PaymentWebhookApi.as_view(), name="payment-webhook"),
     path("payments/", apis.PaymentListApi.as_view(), name="payment-list"),
     path("payments/<str:event_id>/match/", apis.PaymentMatchApi.as_view(), name="payment-match"),
+    path("payments/<str:event_id>/resolve/", apis.PaymentResolveApi.as_view(), name="payment-resolve"),
     path("reports/night/", apis.NightReportApi.as_view(), name="night-report"),
     path("reports/night.csv", apis.NightReportCsvApi.as_view(), name="night-report-csv"),
 ]

@@ -9,7 +9,7 @@ import { $, ApiError, api, connectLive, fill, h, liveIndicator, TIME_ZONE, toLog
 const REFRESH_AFTER_MS = 500; // events within this window share one fetch
 const REFRESH_SHARE = 5; // at a busy peak, the page waits 5x its last report's time: at most a fifth of a worker
 const REFRESH_EVERY_MS = 5 * 60_000; // the current day also rolls over at BUSINESS_DAY_STARTS
-const CHANGES = new Set(["order.created", "order.paid", "order.updated", "payment.received"]);
+const CHANGES = new Set(["order.created", "order.paid", "order.updated", "payment.received", "payment.resolved"]);
 const STATION_LABEL = { kitchen: "주방", bar: "바" };
 const STATION_COLOR = { kitchen: "#e8590c", bar: "#7c3aed" };
 const ATTENTION = { unmatched: "매칭 안 됨", ambiguous: "후보 여러 건", needs_refund: "환불 필요" };
@@ -25,6 +25,7 @@ const state = {
   loads: 0, // the latest request; older answers are dropped
   timer: null,
   took: 0, // ms the last report took to arrive
+  openPayments: null, // today: the payments still needing a person (GET /api/payments/?open=true)
 };
 const charts = {}; // data-chart name -> Chart
 
@@ -217,6 +218,12 @@ function setKpi(name, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+function countOutcomes(events) {
+  const counts = {};
+  for (const event of events) counts[event.outcome] = (counts[event.outcome] || 0) + 1;
+  return counts;
+}
+
 function renderKpis(report) {
   setKpi("net", won(report.net));
   setKpi("net-detail", `총매출 ${won(report.gross)} · 환불 ${won(report.refunds)}`);
@@ -227,13 +234,15 @@ function renderKpis(report) {
   setKpi("pending", `${report.pending_pre_orders}건`);
   $('[data-kpi-card="pending"]').classList.toggle("is-warn", report.pending_pre_orders > 0);
 
-  const payments = report.payments || {};
+  // Today: those still waiting for a person (staff resolve the rest); another day: what that night received.
+  const payments = state.openPayments ? countOutcomes(state.openPayments) : report.payments || {};
+  const matched = report.payments?.matched || 0;
   const attention = Object.keys(ATTENTION).reduce((sum, outcome) => sum + (payments[outcome] || 0), 0);
   setKpi("attention", `${attention}건`);
   const parts = Object.entries(ATTENTION)
     .filter(([outcome]) => payments[outcome])
     .map(([outcome, label]) => `${label} ${payments[outcome]}`);
-  setKpi("attention-detail", parts.length ? parts.join(" · ") : `자동 매칭 ${payments.matched || 0}건`);
+  setKpi("attention-detail", parts.length ? parts.join(" · ") : `자동 매칭 ${matched}건`);
   $('[data-kpi-card="attention"]').classList.toggle("is-alert", attention > 0);
   $("#attention-link").hidden = !(attention > 0 && state.date === null);
 }
@@ -302,9 +311,13 @@ async function load() {
   const error = $("#dash-error");
   try {
     const began = performance.now();
-    const report = await api(`/api/reports/night/${date ? `?date=${date}` : ""}`);
+    const [report, open] = await Promise.all([
+      api(`/api/reports/night/${date ? `?date=${date}` : ""}`),
+      date === null ? api("/api/payments/?open=true") : null,
+    ]);
     state.took = performance.now() - began;
     if (mine !== state.loads) return; // the date changed (or a newer fetch went out) meanwhile
+    state.openPayments = open;
     if (date === null) state.today = report.date;
     state.report = report;
     error.hidden = true;

@@ -112,8 +112,8 @@ function refreshPaymentsSoon() {
   clearTimeout(paymentsTimer);
   paymentsTimer = setTimeout(async () => {
     try {
-      const lists = await Promise.all(Object.keys(OUTCOMES).map((outcome) => api(`/api/payments/?outcome=${outcome}`)));
-      state.payments = new Map(lists.flat().map((p) => [p.id, p]));
+      const open = await api("/api/payments/?open=true");
+      state.payments = new Map(open.map((p) => [p.id, p]));
       renderAttention();
     } catch {
       // kept as they are until the next snapshot
@@ -145,6 +145,9 @@ function onMessage(msg) {
     case "staff.call_acked":
       calls.handle(msg); // renders the calls, then the floor's counts (onChange)
       return;
+    case "payment.resolved":
+      state.payments.delete(msg.payment.id);
+      break;
     case "payment.received":
       if (msg.payment.outcome in OUTCOMES) {
         state.payments.set(msg.payment.id, msg.payment);
@@ -263,10 +266,46 @@ function newestFirst(list, key) {
   return [...list].sort((a, b) => (a[key] === b[key] ? b.id - a.id : a[key] < b[key] ? 1 : -1));
 }
 
+/** Dealt with another way (the money given back, the order confirmed by hand): off every staff screen's list. */
+function resolveButton(event) {
+  const refund = event.outcome === "needs_refund";
+  const label = refund ? "돌려줬어요" : "처리 완료";
+  const question = refund
+    ? `${event.transaction_name || "-"} ${won(event.amount)}\n입금자에게 돌려줬나요? 목록에서 지웁니다.`
+    : `${event.transaction_name || "-"} ${event.amount === null ? "" : won(event.amount)}\n주문에 연결하지 않고 처리 완료로 표시할까요? 목록에서 지웁니다.`;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-secondary btn-sm",
+      onclick: async (click) => {
+        if (!window.confirm(question)) return;
+        const button = click.currentTarget;
+        button.disabled = true;
+        try {
+          await api(`/api/payments/${event.id}/resolve/`, { method: "POST", body: {} }); // a second one keeps the first
+          state.payments.delete(event.id);
+          render();
+          toast(`${event.transaction_name || "입금"} 알림을 처리 완료로 표시했습니다.`, "success");
+        } catch (error) {
+          failed(error);
+          button.disabled = false;
+        }
+      },
+    },
+    label,
+  );
+}
+
 function paymentRow(event) {
   let action;
   if (event.outcome === "needs_refund") {
-    action = h("span", { class: "muted small" }, "주문이 만료되어 재고가 없습니다. 입금자에게 돌려주세요.");
+    action = h(
+      "div",
+      { class: "match-form" },
+      h("span", { class: "muted small" }, "주문이 만료되어 재고가 없습니다. 입금자에게 돌려주세요."),
+      resolveButton(event),
+    );
   } else {
     const pending = [...state.pending.values()];
     const candidates = pending.sort((a, b) => (a.total_amount === event.amount ? 0 : 1) - (b.total_amount === event.amount ? 0 : 1));
@@ -301,6 +340,7 @@ function paymentRow(event) {
       },
       select,
       h("button", { type: "submit", class: "btn btn-primary btn-sm", disabled: !candidates.length }, "연결"),
+      resolveButton(event),
     );
   }
   return h(

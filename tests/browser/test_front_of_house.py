@@ -18,6 +18,7 @@ from tests.browser.support import (
     place_pre_order,
     same_document,
     staff_token,
+    wait_live,
 )
 from tests.factories import FoodFactory, TableFactory
 from tests.servers import Daphne
@@ -315,6 +316,28 @@ def test_a_deposit_nobody_ordered_arrives_live_on_the_floor_with_its_outcome(pag
     expect(row.locator(".outcome")).to_have_text("매칭 안 됨")
     expect(floor.locator("#attention-count")).to_have_text("1건")
     assert same_document(floor)
+
+
+def test_a_deposit_given_back_is_marked_done_and_leaves_every_staff_screen(pages, server, staff):
+    floor = pages.staff_page(staff, "/staff/tables/")
+    other = pages.staff_page(staff, "/staff/tables/")
+    dashboard = pages.staff_page(staff, "/staff/dashboard/")
+    deliver_deposit(server, "김민수", 15000, "floor-deposit-2")
+    row = floor.locator("#payments tr[data-payment-id]")
+    expect(row).to_have_count(1, timeout=EVENT_TIMEOUT_MS)
+    expect(other.locator("#payments tr[data-payment-id]")).to_have_count(1, timeout=EVENT_TIMEOUT_MS)
+    expect(dashboard.locator('[data-kpi="attention"]')).to_have_text("1건", timeout=EVENT_TIMEOUT_MS)
+
+    floor.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="처리 완료").click()
+
+    expect(row).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(floor.locator("#attention-count")).to_have_text("0건")
+    expect(other.locator("#payments tr[data-payment-id]")).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(dashboard.locator('[data-kpi="attention"]')).to_have_text("0건", timeout=EVENT_TIMEOUT_MS)
+    other.reload()
+    wait_live(other)
+    expect(other.locator("#payments tr[data-payment-id]")).to_have_count(0)
 
 
 def test_closed_table_waits_and_turns_into_the_menu_when_staff_open_it(opening_pages, staff, mixed_menu):

@@ -166,8 +166,9 @@ def test_out_of_range_numbers_are_refused_not_a_server_error(seeded, staff_api, 
 
 
 @pytest.mark.parametrize("amount", [10**20, -(10**20)])
-def test_a_deposit_with_an_impossible_amount_is_stored_as_ignored_and_answered_200(seeded, api, amount):
-    """Permanently unusable, not a passing fault: 200 so PayAction stops, kept for staff, nothing matched."""
+def test_a_deposit_with_an_impossible_amount_is_stored_for_staff_and_answered_200(seeded, api, amount):
+    """Permanently unusable, not a passing fault: 200 so PayAction stops, kept for staff (unmatched: a person
+    looks), nothing matched."""
     body = {"transaction_type": "deposited", "transaction_name": "홍길동", "amount": amount}
     response = api.post(
         "/api/webhook/payment/", body, format="json", HTTP_X_WEBHOOK_KEY=WEBHOOK_KEY, HTTP_X_TRACE_ID=f"big-{amount}"
@@ -175,4 +176,4 @@ def test_a_deposit_with_an_impossible_amount_is_stored_as_ignored_and_answered_2
 
     assert response.status_code == 200 and response.json() == {"status": "success"}
     event = PaymentEvent.objects.get(trace_id=f"big-{amount}")
-    assert (event.outcome, event.amount, event.order_id) == ("ignored", None, None)
+    assert (event.outcome, event.amount, event.order_id) == ("unmatched", None, None)
