@@ -1,7 +1,11 @@
 // Staff calls on the staff screens (CONTRACT.md section 8): every open call its own card, oldest first (the
 // table that has waited longest is the first to go to), until someone acknowledges it on any screen. The
 // snapshot after every (re)connect is the truth; staff.called and staff.call_acked change it in between.
-import { api, clock, h, toLogin, toast, uuid } from "./common.js";
+import { api, clock, fill, h, toLogin, toast, uuid } from "./common.js";
+
+// Banners over a board or a staff page: the longest-waiting few, so that open calls never push the tickets
+// off a kitchen screen; the rest are counted on one line below them.
+const SHOWN_AT_ONCE = 3;
 
 function waited(since, now) {
   const minutes = Math.floor((now - new Date(since).getTime()) / 60_000);
@@ -22,17 +26,34 @@ export function staffCalls(
     now = () => Date.now(),
     item = { tag: "div", class: "call-banner", role: "alert" },
     buttonClass = "btn",
+    shown = SHOWN_AT_ONCE,
   } = {},
 ) {
   const calls = new Map(); // call id -> open StaffCall
   const acking = new Set(); // ids with an acknowledgement in flight
   const keys = new Map(); // id -> Idempotency-Key until the ack is answered: a second tap after a lost answer is the same ack
   let snapshots = 0;
+  let expanded = false; // every call shown, on request
+
+  /** The calls past the first few, as one line naming their tables: a tap shows them all (or folds them). */
+  function moreLine(rest) {
+    const tables = [...new Set(rest.map((call) => call.table.name))];
+    const names = tables.slice(0, 6).join(", ") + (tables.length > 6 ? " …" : "");
+    const label = expanded ? "접기" : `직원 호출 ${rest.length}건 더 · ${names}`;
+    return h(
+      "button",
+      { type: "button", class: "calls-more", "aria-expanded": String(expanded), onclick: () => ((expanded = !expanded), render()) },
+      label,
+    );
+  }
 
   function render() {
     const open = [...calls.values()].sort((a, b) => (a.created_at === b.created_at ? a.id - b.id : a.created_at < b.created_at ? -1 : 1));
-    container.replaceChildren(
-      ...open.map((call) =>
+    if (open.length <= shown) expanded = false;
+    const rest = open.length > shown ? open.slice(shown) : [];
+    fill(
+      container,
+      (expanded ? open : open.slice(0, shown)).map((call) =>
         h(
           item.tag,
           { class: item.class, role: item.role, dataset: { callId: call.id, tableId: call.table.id } },
@@ -42,6 +63,7 @@ export function staffCalls(
           h("button", { type: "button", class: buttonClass, disabled: acking.has(call.id), onclick: () => ack(call.id) }, "확인"),
         ),
       ),
+      rest.length ? moreLine(rest) : null,
     );
     onChange();
   }

@@ -248,6 +248,7 @@ function renderFloor() {
 const calls = staffCalls($("#call-list"), {
   item: { tag: "li", class: "call-row" },
   buttonClass: "btn btn-secondary btn-sm",
+  shown: Infinity, // the floor's own list: every call
   now,
   onChange: () => {
     $("#floor-calls").hidden = !calls.calls.size;

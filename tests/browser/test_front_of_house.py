@@ -2,6 +2,7 @@
 ticket, staff calls kept until acknowledged, a reset that says how many tickets are unserved before asking,
 and a closed table's wait screen turning into the menu when staff open it (CONTRACT.md sections 7 and 8)."""
 
+import os
 import re
 
 import pytest
@@ -145,6 +146,29 @@ def test_expo_board_shows_whole_tickets_and_moves_them_without_a_station(pages, 
         expo, ticket.locator("[data-action=cooking]"), {"kitchen_status": "cooking", "from_status": "queued"}
     )
     expect(ticket).to_have_attribute("data-kitchen-status", "cooking")
+
+
+def test_many_open_calls_leave_the_tickets_on_a_tablets_board(pages, server, staff, table, other_table, menu):
+    order = place_order(server, table, (menu["kimchi"], 1))
+    board = pages.staff_page(staff, "/kitchen/", context=pages.context(viewport={"width": 1024, "height": 768}))
+    calls = [call_staff(server, other_table if n % 2 else table, "물 좀 더 주세요 " * 12) for n in range(12)]
+    banners = board.locator(".call-banner")
+    more = board.locator(".calls-more")
+    # the three that have waited longest, then one line for the rest: the ticket stays in view
+    expect(banners).to_have_count(3, timeout=EVENT_TIMEOUT_MS)
+    assert [banners.nth(n).get_attribute("data-call-id") for n in range(3)] == [str(call) for call in calls[:3]]
+    expect(more).to_contain_text("직원 호출 9건 더")
+    expect(board.locator(f'.ticket[data-order-id="{order["id"]}"]')).to_be_in_viewport()
+    if os.environ.get("BOARD_SCREENSHOT"):
+        board.screenshot(path=os.environ["BOARD_SCREENSHOT"])
+
+    more.click()  # all of them, on request; acknowledging the oldest brings the next one up
+    expect(banners).to_have_count(12)
+    more.click()
+    expect(banners).to_have_count(3)
+    banners.first.get_by_role("button", name="확인").click()
+    expect(banners.first).to_have_attribute("data-call-id", str(calls[1]), timeout=EVENT_TIMEOUT_MS)
+    expect(more).to_contain_text("직원 호출 8건 더")
 
 
 def test_staff_calls_survive_a_board_reload_and_are_cleared_by_an_ack_on_the_floor(pages, server, staff, table):
