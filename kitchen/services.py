@@ -55,11 +55,13 @@ def order_kitchen_status_set(
     order = order_locked(order_id=order_id)
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 조리할 수 있습니다.", code="not_paid")
-    lines = list(order.items.all())
-    moving = [line for line in lines if station is None or line.station == station]
+    order.attached_lines, order.attached_refunds = list(order.items.all()), list(order.refunds.all())
+    moving = [line for line in order.lines_to_make() if station is None or line.station == station]
     if not moving:
         raise Conflict(
-            f"이 주문에는 {Station(station).label} 메뉴가 없습니다.", code="invalid_transition", station=station
+            f"이 주문에는 만들 {Station(station).label + ' ' if station else ''}메뉴가 없습니다 (없거나 모두 환불됨).",
+            code="invalid_transition",
+            station=station,
         )
     current = kitchen_status_of(line.kitchen_status for line in moving)
     if from_status is not None and current != from_status:
@@ -83,7 +85,7 @@ def order_kitchen_status_set(
         if kitchen_status == KitchenStatus.COOKING and line.started_at is None:
             line.started_at = now  # the first start; a recall keeps it
     OrderItem.objects.bulk_update(moving, ["kitchen_status", "started_at", "served_at", "ticket_tenths", "paid_at"])
-    order.kitchen_status = kitchen_status_of(line.kitchen_status for line in lines)
+    order.kitchen_status = order.kitchen_status_from_lines()
     order.save(update_fields=["kitchen_status"])
     audit.record(
         by, "kitchen_status", order.order_number, order_id=str(order.pk), kitchen_status=kitchen_status, station=station

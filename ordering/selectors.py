@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from ordering.errors import NotFound
 from ordering.models import (
@@ -223,10 +224,21 @@ def table_open_tickets(*, table_id) -> int:
 
 
 def kitchen_open_orders(*, station: str | None = None) -> list[Order]:
-    """Open tickets, oldest ticket (by payment) first; with `station`, those with an unserved line of it."""
+    """Open tickets, oldest ticket (by payment) first; with `station`, those with an unserved line of it left
+    to make (not refunded whole: Order.lines_to_make)."""
     orders = open_tickets()
     if station:
-        lines = OrderItem.objects.filter(order=OuterRef("pk"), station=station, kitchen_status__in=UNSERVED)
+        refunded = (
+            Refund.objects.filter(order=OuterRef("order"), food=OuterRef("food"))
+            .values("order", "food")
+            .annotate(quantity=Sum("quantity"))
+            .values("quantity")
+        )
+        lines = (
+            OrderItem.objects.filter(order=OuterRef("pk"), station=station, kitchen_status__in=UNSERVED)
+            .annotate(refunded=Coalesce(Subquery(refunded), 0))
+            .filter(quantity__gt=F("refunded"))
+        )
         orders = orders.filter(Exists(lines))
     return with_lines(orders.order_by("paid_at", "id"))
 

@@ -483,6 +483,12 @@ def order_refund(*, order_id, quantities: dict[int, int], reason: str, by=None) 
         quantities={str(food_id): quantity for food_id, quantity in quantities.items()},
     )
     order = order_get(order_id=order.pk)
+    # A line refunded whole is nobody's to make: the ticket's status follows the lines left (served when
+    # those are), so it leaves the boards that have nothing left of it.
+    kitchen_status = order.kitchen_status_from_lines()
+    if kitchen_status != order.kitchen_status:
+        Order.objects.filter(pk=order.pk).update(kitchen_status=kitchen_status)
+        order.kitchen_status = kitchen_status
     events.order_updated(order)
     logger.info("order refunded", extra={"order_id": str(order.pk), "amount": amount})
     return order

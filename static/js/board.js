@@ -204,9 +204,26 @@ function statusOf(statuses) {
   return "cooking";
 }
 
-/** The lines this board prepares: its station's, or all of them on the expo view. */
+/** How many of each food of the order were refunded (food id -> quantity). */
+function refundedOf(order) {
+  const refunded = new Map();
+  for (const refund of order.refunds || []) refunded.set(refund.food.id, (refunded.get(refund.food.id) || 0) + refund.quantity);
+  return refunded;
+}
+
+/** The order's lines still to make, each with what is left of it after refunds; a line refunded whole is
+ * nobody's to make (as the server's Order.lines_to_make). */
+function toMake(order) {
+  const refunded = refundedOf(order);
+  return order.items
+    .map((item) => ({ ...item, quantity: item.quantity - (refunded.get(item.food.id) || 0) }))
+    .filter((item) => item.quantity > 0);
+}
+
+/** The lines this board prepares: its station's, or all of them on the expo view; refunded ones left out. */
 function linesOf(order) {
-  return STATION ? order.items.filter((item) => item.station === STATION) : order.items;
+  const lines = toMake(order);
+  return STATION ? lines.filter((item) => item.station === STATION) : lines;
 }
 
 /** What this board sees of an order: its station's part, or the whole ticket. */
@@ -254,7 +271,7 @@ function lineItem(item) {
 /** On a station board: what the other station still has on this ticket, so nobody sends half an order. */
 function otherPart(order) {
   if (!STATION) return null;
-  const others = order.items.filter((item) => item.station !== STATION);
+  const others = toMake(order).filter((item) => item.station !== STATION);
   if (!others.length) return null;
   const status = statusOf(others.map((item) => item.kitchen_status));
   const other = others[0].station;
@@ -436,11 +453,16 @@ function applyOrder(order) {
   return false;
 }
 
-/** The order as it will be once `entry` is applied: the tapped station's lines (or all) at the target. */
+/** The order as it will be once `entry` is applied: the tapped station's lines (or all) still to make at the
+ * target, and the order's status from those (as the server moves them). */
 function predicted(order, entry) {
   const station = entry.body.station || null;
-  const items = order.items.map((item) => (station === null || item.station === station ? { ...item, kitchen_status: entry.target } : item));
-  return { ...order, items, kitchen_status: statusOf(items.map((item) => item.kitchen_status)) };
+  const refunded = refundedOf(order);
+  const left = (item) => item.quantity > (refunded.get(item.food.id) || 0);
+  const moves = (item) => left(item) && (station === null || item.station === station);
+  const items = order.items.map((item) => (moves(item) ? { ...item, kitchen_status: entry.target } : item));
+  const counted = items.some(left) ? items.filter(left) : items;
+  return { ...order, items, kitchen_status: statusOf(counted.map((item) => item.kitchen_status)) };
 }
 
 /** The server's order with this board's unanswered taps on top: what the cook expects to see. */

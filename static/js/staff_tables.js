@@ -73,7 +73,9 @@ function applyOrder(type, order) {
   applyMoney(type, order);
   if (order.status === "pre_order") state.pending.set(order.id, order);
   else state.pending.delete(order.id);
-  const ticket = order.status === "completed" && order.kitchen_status !== "served";
+  // Refunded whole: nothing left to make, not a ticket (as the server's open tickets).
+  const refundedWhole = order.total_amount > 0 && order.refunded_amount >= order.total_amount;
+  const ticket = order.status === "completed" && order.kitchen_status !== "served" && !refundedWhole;
   // An update of a ticket this page does not hold is of one a reset took off the floor (a late refund).
   if (ticket && (type !== "order.updated" || state.tickets.has(order.id))) state.tickets.set(order.id, order);
   else state.tickets.delete(order.id);

@@ -136,6 +136,55 @@ def test_bar_and_kitchen_each_move_their_half_and_the_phone_follows(pages, serve
     assert all(same_document(page) for page in (bar, kitchen, tab)), "a page was reloaded"
 
 
+def test_a_refunded_drink_leaves_the_bar_board_and_its_count(pages, server, staff, table, other_table, mixed_menu):
+    whole = place_order(server, table, (mixed_menu["kimchi"], 1), (mixed_menu["beer"], 3))
+    part = place_order(server, other_table, (mixed_menu["beer"], 4))
+    bar = pages.staff_page(staff, "/kitchen/?station=bar")
+    mark_document(bar)
+    whole_ticket = bar.locator(f'.ticket[data-order-id="{whole["id"]}"]')
+    part_ticket = bar.locator(f'.ticket[data-order-id="{part["id"]}"]')
+    beer_count = bar.locator("#allday li", has_text="맥주").locator(".allday-count")
+    expect(whole_ticket).to_be_visible()
+    expect(beer_count).to_have_text("7")
+
+    token = staff_token(server, staff)
+    for order, quantity in ((whole, 3), (part, 1)):
+        requests.post(
+            f"{server.url}/api/orders/{order['id']}/refunds/",
+            json={"items": [{"food_id": mixed_menu["beer"].pk, "quantity": quantity}], "reason": "품절"},
+            headers=token,
+            timeout=10,
+        ).raise_for_status()
+
+    # nothing left to pour of the first; three of four of the second
+    expect(whole_ticket).to_have_count(0, timeout=EVENT_TIMEOUT_MS)
+    expect(part_ticket.locator(".ticket-items li .ticket-qty")).to_have_text("3")
+    expect(beer_count).to_have_text("3")
+    assert same_document(bar)
+    bar.reload()
+    wait_live(bar)
+    expect(whole_ticket).to_have_count(0)
+    expect(beer_count).to_have_text("3")
+    kitchen = pages.staff_page(staff, "/kitchen/?station=kitchen")
+    expect(kitchen.locator(f'.ticket[data-order-id="{whole["id"]}"]')).to_be_visible()
+
+
+def test_an_order_refunded_whole_is_no_open_ticket_on_the_floor(pages, server, staff, table, mixed_menu):
+    order = place_order(server, table, (mixed_menu["kimchi"], 2))
+    floor = pages.staff_page(staff, "/staff/tables/")
+    card = floor.locator(f'.floor-card[data-table-id="{table.pk}"]')
+    expect(card).to_have_attribute("data-open-tickets", "1")
+
+    requests.post(
+        f"{server.url}/api/orders/{order['id']}/refunds/",
+        json={"items": [{"food_id": mixed_menu["kimchi"].pk, "quantity": 2}], "reason": "품절"},
+        headers=staff_token(server, staff),
+        timeout=10,
+    ).raise_for_status()
+
+    expect(card).to_have_attribute("data-open-tickets", "0", timeout=EVENT_TIMEOUT_MS)
+
+
 def test_expo_board_shows_whole_tickets_and_moves_them_without_a_station(pages, server, staff, table, mixed_menu):
     order = place_order(server, table, (mixed_menu["kimchi"], 1), (mixed_menu["beer"], 2))
     expo = pages.staff_page(staff, "/kitchen/")
