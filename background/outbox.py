@@ -51,7 +51,7 @@ def post_json(
     """POST JSON; `accept` can refuse a 2xx whose body reports an error (retried like a 5xx)."""
     host = url.split("/")[2] if "//" in url else ""
     try:
-        response = requests.post(url, json=payload, headers=headers or {}, timeout=settings.OUTSIDE_HTTP_TIMEOUT)
+        response = requests.post(url, json=payload, headers=headers or {}, timeout=call_timeout())
     except requests.RequestException as exc:
         logger.warning("outside call failed", extra={"url_host": host, "error": type(exc).__name__})
         return Delivery(ok=False)
@@ -109,9 +109,14 @@ def backoff_seconds(attempts: int) -> float:
     return min(settings.OUTBOX_BACKOFF_BASE_SECONDS * 2**attempts, MAX_BACKOFF_SECONDS)
 
 
+def call_timeout() -> tuple[float, float]:
+    """(connect, read) seconds of one call (settings.OUTSIDE_HTTP_TIMEOUT, OUTSIDE_HTTP_READ_TIMEOUT)."""
+    return settings.OUTSIDE_HTTP_TIMEOUT, settings.OUTSIDE_HTTP_READ_TIMEOUT
+
+
 def lease_seconds() -> float:
     # Longer than one call can take (connect and read timeouts), so a live sender never loses its row.
-    return max(settings.OUTBOX_LEASE_SECONDS, 3 * settings.OUTSIDE_HTTP_TIMEOUT)
+    return max(settings.OUTBOX_LEASE_SECONDS, 1.5 * sum(call_timeout()))
 
 
 def _service_id(service: str) -> str:

@@ -317,7 +317,11 @@ FOOD_EVENT_SECONDS = env.float("FOOD_EVENT_SECONDS", default=0.5)
 MENU_EDGE = env.bool("MENU_EDGE", default=True)
 # Bounds how long a menu change made around the app (a seed command, SQL by hand) stays unseen.
 MENU_CACHE_SECONDS = env.float("MENU_CACHE_SECONDS", default=2.0)
+# Calls to Discord and PayAction: to connect, then to read the answer. A call that reached the service but whose
+# answer timed out is sent again and may arrive twice, so the answer is waited for long (a festival's uplink
+# is slow at times); a service that cannot be reached is given up on soon.
 OUTSIDE_HTTP_TIMEOUT = env.float("OUTSIDE_HTTP_TIMEOUT", default=5.0)
+OUTSIDE_HTTP_READ_TIMEOUT = env.float("OUTSIDE_HTTP_READ_TIMEOUT", default=20.0)
 # Outboxes (background/outbox.py): a failed call waits BASE * 2**attempts seconds (at most 60) before the next
 # one; a claimed row is held this long before another process may take it over (longer than any call).
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=1.0)

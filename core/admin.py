@@ -15,6 +15,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # Django titles a list one may only view "Select … to view", which reads badly in Korean.
+        title = {"title": f"{self.model._meta.verbose_name_plural} 목록"}
+        return super().changelist_view(request, {**title, **(extra_context or {})})
+
 
 @admin.register(StaffAction)
 class StaffActionAdmin(ReadOnlyAdmin):

@@ -335,12 +335,13 @@ def _table_locked(table_id) -> Table:
     return selectors.table_row(table_id=table_id, lock=True)
 
 
-def _tab_archive(table: Table, *, force: bool) -> int:
-    """Archive the table's tab (see table_orders_reset); refused while a paid ticket is not served."""
+def _tab_archive(table: Table, *, force: bool, doing: str = "초기화하려면") -> int:
+    """Archive the table's tab (see table_orders_reset); refused while a paid ticket is not served. `doing`
+    names the staff's action in the refusal (a reset, a close)."""
     unserved = selectors.table_open_tickets(table_id=table.pk)
     if unserved and not force:
         raise Conflict(
-            f"아직 서빙하지 않은 주문이 {unserved}건 있습니다. 그래도 초기화하려면 강제로 진행해 주세요.",
+            f"아직 서빙하지 않은 주문이 {unserved}건 있습니다. 그래도 {doing} 강제로 진행해 주세요.",
             code="open_tickets",
             count=unserved,
         )
@@ -388,7 +389,7 @@ def table_close(*, table_id, force: bool = False, by=None) -> Table:
     """End the table's session: its tab is archived as by a reset (same refusal), and it takes no orders
     while TABLE_OPENING=required."""
     table = _table_locked(table_id)
-    archived = _tab_archive(table, force=force)
+    archived = _tab_archive(table, force=force, doing="닫으려면")
     if table.is_open:
         table.is_open = False
         table.save(update_fields=["is_open"])

@@ -317,7 +317,7 @@ def test_reset_is_refused_while_a_paid_ticket_is_not_served(api, staff_api, tabl
     body = assert_error(staff_api.delete(f"/api/tables/{table.pk}/orders/reset/"), 409, "open_tickets")
 
     assert body["count"] == 2
-    assert "2" in body["detail"]
+    assert "2" in body["detail"] and "초기화하려면" in body["detail"]
     assert snapshot() == before
     assert len(staff_api.get("/api/kitchen/orders/").json()) == 2
 
@@ -328,6 +328,7 @@ def test_close_is_refused_while_a_paid_ticket_is_not_served(api, staff_api, tabl
     body = assert_error(staff_api.post(f"/api/tables/{table.pk}/close/"), 409, "open_tickets")
 
     assert body["count"] == 1
+    assert "닫으려면" in body["detail"]  # the staff's own action, not a reset
     assert Table.objects.get(pk=table.pk).is_open is True
 
 

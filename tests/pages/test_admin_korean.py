@@ -7,8 +7,9 @@ from django.test import Client
 
 from core import audit
 from core.models import StaffAction
+from kitchen.models import StaffCall
 from payments.models import PaymentEvent
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, TableFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,22 @@ def test_payment_events_cannot_be_changed_or_deleted(admin_client):
     )
     assert bulk.status_code in (200, 302)
     assert PaymentEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("/admin/payments/paymentevent/", "입금 알림 목록"), ("/admin/core/staffaction/", "직원 작업 기록 목록")],
+)
+def test_a_read_only_list_is_titled_in_plain_korean(admin_client, path, title):
+    html = admin_client.get(path).content.decode()
+
+    assert f"<h1>{title}</h1>" in html
+    assert "보기위한" not in html
+
+
+def test_the_staff_call_list_says_who_acknowledged_each_call(admin_client):
+    StaffCall.objects.create(table=TableFactory(), message="물 주세요")
+
+    html = admin_client.get("/admin/kitchen/staffcall/").content.decode()
+
+    assert "확인 시각" in html and "확인한 직원" in html

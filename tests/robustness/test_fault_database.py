@@ -56,6 +56,7 @@ def test_database_outage_answers_503_fast_and_loses_or_doubles_nothing(private_m
         BACKGROUND_JOBS=1,
         BACKGROUND_JOBS_INTERVAL=0.2,
         OUTSIDE_HTTP_TIMEOUT=2,
+        OUTSIDE_HTTP_READ_TIMEOUT=2,
     )
     manage("migrate", "--noinput", env=env)
     seed = json.loads(manage("shell", "-c", SEED, env=env).strip().splitlines()[-1])

@@ -14,7 +14,7 @@ from tests.servers import Daphne
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-TIMEOUT = 0.5  # OUTSIDE_HTTP_TIMEOUT of the served app
+TIMEOUT = 0.5  # OUTSIDE_HTTP_TIMEOUT and OUTSIDE_HTTP_READ_TIMEOUT of the served app
 ORDERS = 8
 
 
@@ -38,6 +38,7 @@ def test_every_alert_arrives_exactly_once_after_500s_429s_and_timeouts(fake_disc
         BACKGROUND_JOBS=1,
         BACKGROUND_JOBS_INTERVAL=0.2,
         OUTSIDE_HTTP_TIMEOUT=TIMEOUT,
+        OUTSIDE_HTTP_READ_TIMEOUT=TIMEOUT,
     )
     with Daphne(env=env) as server:
         started = time.monotonic()

@@ -32,6 +32,7 @@ def test_killed_server_keeps_every_answered_order_and_sends_pending_alerts_once(
         BACKGROUND_JOBS=1,
         BACKGROUND_JOBS_INTERVAL=0.2,
         OUTSIDE_HTTP_TIMEOUT=1,
+        OUTSIDE_HTTP_READ_TIMEOUT=1,
     )
     server = Daphne(env=env).start()
     answered: list[dict] = []
