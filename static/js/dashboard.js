@@ -146,7 +146,7 @@ function topItemsConfig(rows) {
     },
     options: {
       indexAxis: "y",
-      layout: { padding: { right: 8 } },
+      layout: { padding: { right: 48 } }, // room for the count written after the longest bar
       scales: {
         x: { beginAtZero: true, grace: "15%", ticks: { precision: 0, maxTicksLimit: 6 } },
         y: { grid: { display: false }, ticks: { autoSkip: false, font: { size: 16, weight: "700" } } },
@@ -226,6 +226,7 @@ function countOutcomes(events) {
 
 function renderKpis(report) {
   setKpi("net", won(report.net));
+  $('[data-kpi="net"]').classList.toggle("is-long", won(report.net).length > 10);
   setKpi("net-detail", `총매출 ${won(report.gross)} · 환불 ${won(report.refunds)}`);
   setKpi("orders", `${report.orders.toLocaleString("ko-KR")}건`);
   setKpi("orders-detail", report.orders ? `주문당 ${won(Math.round(report.net / report.orders))}` : "완료된 주문만 셉니다");
