@@ -220,6 +220,14 @@ function render() {
   );
 }
 
+const FIELD_LABEL = { price: "가격", stock: "남은 수량", sold_out: "판매 상태", station: "준비하는 곳" };
+
+/** A refused value (400 invalid) named by its column: "가격: 이 값이 10000000보다 작거나 …". */
+function fieldsSaid(error) {
+  const fields = error.code === "invalid" ? Object.entries(error.body?.errors || {}) : [];
+  return fields.map(([field, messages]) => `${FIELD_LABEL[field] || field}: ${messages[0]}`).join(" · ");
+}
+
 async function patch(id, body) {
   busy.add(id);
   errors.delete(id);
@@ -229,8 +237,9 @@ async function patch(id, body) {
     foods.set(id, food);
     return food;
   } catch (error) {
-    errors.set(id, error.detail);
-    if (error.code !== "out_of_stock") toast(error.detail, "error");
+    const message = fieldsSaid(error) || error.detail;
+    errors.set(id, message);
+    if (error.code !== "out_of_stock") toast(message, "error");
     return null;
   } finally {
     busy.delete(id);

@@ -120,6 +120,19 @@ def test_staff_menu_stock_edit_is_pushed_and_out_of_stock_shows_the_detail(pages
     expect(item).to_have_class(has_class("sold-out"))
 
 
+def test_a_price_the_server_refuses_is_named_in_its_row(pages, staff, menu):
+    kimchi = menu["kimchi"]
+    staff_menu = pages.staff_page(staff, "/staff/menu/")
+    row = staff_menu.locator(f'.menu-row[data-food-id="{kimchi.pk}"]')
+    row.get_by_label("김치전 가격").fill("20000000")
+    with staff_menu.expect_response(lambda r: r.url.endswith(f"/api/foods/{kimchi.pk}/")) as refused:
+        row.get_by_role("button", name="저장").click()
+
+    assert refused.value.status == 400
+    expect(row.locator(".row-error")).to_contain_text("가격: ")
+    expect(row.locator(".row-error")).not_to_contain_text("price")
+
+
 def test_kitchen_buttons_update_the_table_tab_and_recall_brings_the_ticket_back(pages, server, staff, table, menu):
     order = place_order(server, table, (menu["kimchi"], 1))
     tab = pages.table_tab(table)
