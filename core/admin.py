@@ -17,7 +17,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # Django titles a list one may only view "Select … to view", which reads badly in Korean.
-        title = {"title": f"{self.model._meta.verbose_name_plural} 목록"}
+        title = {"title": f"{self.opts.verbose_name_plural} 목록"}
         return super().changelist_view(request, {**title, **(extra_context or {})})
 
 

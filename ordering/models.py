@@ -196,13 +196,18 @@ class Order(models.Model):
     def refund_lines(self):
         return self.attached_refunds if self.attached_refunds is not None else self.refunds.all()
 
+    def refunded_by_food(self) -> dict[int, int]:
+        """Units refunded so far, per food."""
+        refunded: dict[int, int] = {}
+        for refund in self.refund_lines:
+            refunded[refund.food_id] = refunded.get(refund.food_id, 0) + refund.quantity
+        return refunded
+
     def lines_to_make(self) -> list["OrderItem"]:
         """The lines not refunded whole: what a kitchen or a bar still has to make or has made. A line refunded
         whole is nobody's to make, and the order's kitchen_status follows the others (static/js/board.js and
         selectors.kitchen_open_orders say the same)."""
-        refunded: dict[int, int] = {}
-        for refund in self.refund_lines:
-            refunded[refund.food_id] = refunded.get(refund.food_id, 0) + refund.quantity
+        refunded = self.refunded_by_food()
         return [line for line in self.lines if line.quantity > refunded.get(line.food_id, 0)]
 
     def kitchen_status_from_lines(self) -> str:

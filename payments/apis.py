@@ -255,7 +255,7 @@ class PaymentResolveApi(IdempotentWrites, APIView):
         responses={200: PaymentEventSerializer, **error_responses(400, 401, 403, 404, 409)},
         description="Staff: a delivery that needed a person (unmatched, ambiguous, needs_refund) was dealt with: "
         "the money given back, or the order settled another way. It keeps its outcome and leaves the list of "
-        "payments needing attention (`resolved_at`, `payment.resolved` on /ws/staff/); a second resolve keeps "
+        "payments needing attention (`?open=true`, `payment.resolved` on /ws/staff/); a second resolve keeps "
         "the first. 409 payment_not_open for any other delivery. An expired order revived by "
         "confirm-payment settles the needs_refund deposit that came for it by itself.",
     )

@@ -447,9 +447,7 @@ def order_refund(*, order_id, quantities: dict[int, int], reason: str, by=None) 
     if order.status != OrderStatus.COMPLETED:
         raise Conflict("결제가 끝난 주문만 환불할 수 있습니다.", code="not_paid")
     ordered = {item.food_id: item for item in order.items.all()}
-    refunded: dict[int, int] = {}
-    for refund in order.refunds.all():
-        refunded[refund.food_id] = refunded.get(refund.food_id, 0) + refund.quantity
+    refunded = order.refunded_by_food()
     over = sorted(
         food_id
         for food_id, quantity in quantities.items()
